@@ -1,0 +1,39 @@
+# The whole setup: `make run` serves the assistant, `make test` runs every test.
+# Both bootstrap .venv on a fresh machine; nothing is installed by hand.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test bench eval chromium clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian's Chromium drives the browser tests (Playwright's own browser download
+# cannot reach its host here). Installed once, as root, by the setup.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+
+run: $(STAMP)
+	$(VENV)/bin/flask --app webhooks run --host $(HOST) --port $(PORT)
+
+test: $(STAMP) chromium
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m bot bench
+
+eval: $(STAMP)
+	$(PY) -m bot eval ../shared/eval/dev.jsonl
+
+clean:
+	rm -rf $(VENV) instance/*.db .pytest_cache
