@@ -1,0 +1,88 @@
+"""Database lifecycle: engine, sessions, migrations and first-use seeding.
+
+`Database(url)` is cheap to build; `init()` runs the Alembic migrations and fills
+an empty database with the bundled pack. SQLite (the default) runs in WAL mode
+so the web app and the command line can share one file.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import pack
+from .models import Clause
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_init_lock = threading.Lock()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    def __init__(self, url: str, data_dir: Path | None = None):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.data_dir = data_dir or pack.DATA_DIR
+        self._ready = False
+
+    def migrate(self) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def init(self) -> "Database":
+        """Migrate and, when the database is empty, seed it with the pack (idempotent)."""
+        if self._ready:
+            return self
+        with _init_lock:
+            if self._ready:
+                return self
+            self.migrate()
+            with self.session() as s:
+                if not s.scalar(select(func.count()).select_from(Clause)):
+                    pack.seed(s, self.data_dir)
+            self._ready = True
+        return self
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success, rolled back on error."""
+        s = self.sessionmaker()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,167 @@
+"""Database tables (SQLAlchemy 2 typed models).
+
+The knowledge pack (clauses, dated parameters, FAQ, offices, lexicon) is seeded
+from the YAML files in knowledge/data and edited by staff; the rest is runtime
+state that must be shared by every worker on every host: conversation state, the
+question log and processed WeChat message ids with their replies. All tables share
+one metadata so one Alembic history covers them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Clause(Base):
+    __tablename__ = "clauses"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # "I", "1".."22", "III.1".."III.4"
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    section: Mapped[str] = mapped_column(String(64), default="")
+    theme: Mapped[str] = mapped_column(String(32), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    lead_offices: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    responsible_offices: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    target_groups: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Parameter(Base):
+    """A policy figure or window named like `internship.rate`; its values are dated."""
+
+    __tablename__ = "parameters"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    clause: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str] = mapped_column(String(32))
+    quote: Mapped[str] = mapped_column(Text, default="")  # the plan's words this figure rests on
+    values: Mapped[list["ParameterValue"]] = relationship(
+        back_populates="parameter", cascade="all, delete-orphan", order_by="ParameterValue.effective"
+    )
+
+
+class ParameterValue(Base):
+    """One dated value. source='file' comes from the pack; 'staff' is an override."""
+
+    __tablename__ = "parameter_values"
+    __table_args__ = (UniqueConstraint("name", "effective", "source", name="uq_parameter_value"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(ForeignKey("parameters.name", ondelete="CASCADE"), index=True)
+    effective: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)  # number, {"start","end"} window, or null (repealed)
+    source: Mapped[str] = mapped_column(String(16), default="file")
+    author: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    parameter: Mapped[Parameter] = relationship(back_populates="values")
+
+
+class Faq(Base):
+    __tablename__ = "faqs"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    clause: Mapped[str] = mapped_column(String(16), index=True)
+    question: Mapped[str] = mapped_column(Text)  # the canonical phrasing, shown in "did you mean"
+    phrasings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)  # may hold {{parameter.name}} placeholders
+    windows: Mapped[list[Any]] = mapped_column(JSON, default=list)  # window parameters the answer depends on
+    calculator: Mapped[str] = mapped_column(String(64), default="")
+    intent: Mapped[str] = mapped_column(String(16), default="answer")  # answer | eligibility
+    enabled: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Office(Base):
+    __tablename__ = "offices"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), default="county")  # county | township | central | hotline
+    aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    duties: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    hours: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LexiconEntry(Base):
+    __tablename__ = "lexicon"
+    __table_args__ = (UniqueConstraint("kind", "term", name="uq_lexicon_term"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # term | synonym | stopword | out_of_scope
+    term: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(100), default="")  # synonym -> plan term
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class Setting(Base):
+    """Small key/value facts staff maintain (e.g. a local complaint hotline)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class Edit(Base):
+    """Staff edit history: what changed, who, when, why."""
+
+    __tablename__ = "edits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    author: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Conversation(Base):
+    """Per-user state: locale, last offered options, an open dialogue."""
+
+    __tablename__ = "conversations"
+    user: Mapped[str] = mapped_column(String(128), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(8), default="zh")
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class QuestionLog(Base):
+    __tablename__ = "question_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    user: Mapped[str] = mapped_column(String(128), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="")
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    clause: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    faq_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class WechatMessage(Base):
+    """Processed WeChat deliveries: one row per MsgId (events: sender + CreateTime).
+
+    The unique primary key makes retries and concurrent duplicates across
+    workers and hosts resolve to one processing and one stored reply.
+    """
+
+    __tablename__ = "wechat_messages"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="processing")  # processing | done
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)  # the plain (unencrypted) reply XML or "success"
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)

@@ -1,0 +1,189 @@
+"""Dated policy parameters: every figure and window of the plan, queried at a date.
+
+Values are keyed by the date they take effect (OpenFisca style). The pack's YAML
+values are the base; a staff override (source "staff") for the same name wins over
+a file value with the same or an earlier effective date. `None` ends a parameter.
+Answers quote figures through `{{name}}` placeholders and calculators read the same
+values, so an answer and a calculator can never disagree.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+UNITS = {"CNY", "percent", "years", "months", "age", "count", "window"}
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_.]+)\s*\}\}")
+
+
+class ParameterError(KeyError):
+    """An unknown parameter name, or no value in force at the date asked."""
+
+
+def to_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period a rule applies in; `end` None means open-ended (inclusive bounds)."""
+
+    start: dt.date
+    end: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def expired(self, day: dt.date) -> bool:
+        return self.end is not None and day > self.end
+
+    def text(self) -> str:
+        def d(x: dt.date) -> str:
+            return f"{x.year}年{x.month}月{x.day}日"
+
+        return f"{d(self.start)}起" if self.end is None else f"{d(self.start)}至{d(self.end)}"
+
+
+@dataclass
+class DatedValue:
+    effective: dt.date
+    value: Any
+    source: str = "file"
+    author: str = ""
+    reason: str = ""
+
+
+@dataclass
+class ParameterDef:
+    name: str
+    description: str
+    clause: str
+    unit: str
+    quote: str = ""
+    values: list[DatedValue] = field(default_factory=list)
+
+    def timeline(self) -> list[DatedValue]:
+        """Effective values in date order; a staff value replaces a file value on the same date."""
+        by_date: dict[dt.date, DatedValue] = {}
+        for v in sorted(self.values, key=lambda v: (v.effective, v.source == "staff")):
+            by_date[v.effective] = v
+        return [by_date[d] for d in sorted(by_date)]
+
+    def value_at(self, day: dt.date) -> Any:
+        line = self.timeline()
+        idx = bisect.bisect_right([v.effective for v in line], day) - 1
+        if idx < 0:
+            raise ParameterError(f"{self.name}: no value in force on {day.isoformat()}")
+        value = line[idx].value
+        if value is None:
+            raise ParameterError(f"{self.name}: repealed on {line[idx].effective.isoformat()}")
+        if self.unit == "window":
+            return Window(to_date(value["start"]), to_date(value.get("end")))
+        return value
+
+
+def format_value(unit: str, value: Any) -> str:
+    """Render a value with its unit as an answer quotes it."""
+    if unit == "window":
+        return value.text()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if unit == "CNY":
+        if isinstance(value, int) and value >= 10000 and value % 10000 == 0:
+            return f"{value // 10000}万元"
+        if isinstance(value, int) and value >= 10000 and value % 1000 == 0:
+            return f"{value / 10000:g}万元"
+        return f"{value}元"
+    suffix = {"percent": "%", "years": "年", "months": "个月", "age": "岁", "count": ""}[unit]
+    return f"{value}{suffix}"
+
+
+class Parameters:
+    """All parameter definitions; `at(day)` gives the values in force on that day."""
+
+    def __init__(self, defs: Iterable[ParameterDef]):
+        self.defs: dict[str, ParameterDef] = {d.name: d for d in defs}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.defs
+
+    def definition(self, name: str) -> ParameterDef:
+        try:
+            return self.defs[name]
+        except KeyError:
+            raise ParameterError(f"unknown parameter {name!r}") from None
+
+    def at(self, day: dt.date) -> "ParameterView":
+        return ParameterView(self, day)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "Parameters":
+        """Build from the parsed parameters.yaml mapping."""
+        defs = []
+        for name, spec in data.items():
+            if spec.get("unit") not in UNITS:
+                raise ValueError(f"{name}: unit must be one of {sorted(UNITS)}")
+            values = [
+                DatedValue(to_date(day), _plain(value)) for day, value in (spec.get("values") or {}).items()
+            ]
+            defs.append(
+                ParameterDef(
+                    name=name,
+                    description=spec.get("description", ""),
+                    clause=str(spec["clause"]),
+                    unit=spec["unit"],
+                    quote=spec.get("quote", ""),
+                    values=values,
+                )
+            )
+        return cls(defs)
+
+
+def _plain(value: Any) -> Any:
+    """Dates inside window values become ISO strings (JSON-safe, as stored in the database)."""
+    if isinstance(value, Mapping):
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in value.items()}
+    return value
+
+
+class ParameterView:
+    """The parameters in force on one day."""
+
+    def __init__(self, params: Parameters, day: dt.date):
+        self.params = params
+        self.day = day
+
+    def __getitem__(self, name: str) -> Any:
+        return self.params.definition(name).value_at(self.day)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except ParameterError:
+            return default
+
+    def window(self, name: str) -> Window:
+        value = self[name]
+        if not isinstance(value, Window):
+            raise ParameterError(f"{name} is not a window")
+        return value
+
+    def text(self, name: str) -> str:
+        definition = self.params.definition(name)
+        return format_value(definition.unit, definition.value_at(self.day))
+
+    def render(self, template: str) -> str:
+        """Replace every {{name}} with the value in force, formatted with its unit."""
+        return PLACEHOLDER.sub(lambda m: self.text(m.group(1)), template)
+
+
+def placeholders(template: str) -> list[str]:
+    return PLACEHOLDER.findall(template)

@@ -1,0 +1,104 @@
+"""Settings in layers: defaults <- TOML file <- JIUYE_* environment <- explicit mapping.
+
+The same loader serves the Flask app and the command line, so `python -m bot ask`
+and `make run` see the same database and WeChat credentials. Nothing is read at
+import time; callers ask for settings when they build a service.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": "",  # empty: SQLite file instance/jiuye.db
+    "SECRET_KEY": "dev-only-change-me",
+    "TIMEZONE": "Asia/Shanghai",
+    "TODAY": "",  # ISO date to pin "today" (demos, tests); empty = the real date
+    "PUBLIC_BASE_URL": "",  # e.g. https://jiuye.example.gov.cn, used in WeChat links
+    "MATCH_THRESHOLD": None,  # None = the calibrated default in knowledge.matcher
+    "DIALOGUE_TTL_HOURS": 24,
+    "CONSOLE_PASSWORD": "",  # empty: console only reachable from 127.0.0.1
+    "WECHAT": {
+        "TOKEN": "",
+        "APP_ID": "",
+        "APP_SECRET": "",
+        "ENCODING_AES_KEY": "",
+        "API_BASE_URL": "https://api.weixin.qq.com/cgi-bin/",
+        "MAX_BODY_BYTES": 65536,
+    },
+}
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        key = key.upper()
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _coerce(current: Any, raw: str) -> Any:
+    # Environment values are strings; keep them strings unless the default says
+    # otherwise. A WeChat token of digits must stay a string.
+    if isinstance(current, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int) and not isinstance(current, bool):
+        try:
+            return int(raw)
+        except ValueError:
+            return current
+    if current is None and raw.strip() == "":
+        return None
+    if current is None:
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _from_env(base: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    for name, raw in environ.items():
+        if not name.startswith("JIUYE_") or name == "JIUYE_CONFIG":
+            continue
+        path = name[len("JIUYE_"):].split("__")
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part.upper(), {})
+            if not isinstance(node, dict):
+                break
+        else:
+            leaf = path[-1].upper()
+            node[leaf] = _coerce(node.get(leaf), raw)
+    return out
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the effective settings as a nested dict with UPPERCASE keys."""
+    environ = os.environ if environ is None else environ
+    settings = _merge(DEFAULTS, {})
+    config_path = environ.get("JIUYE_CONFIG")
+    path = Path(config_path) if config_path else INSTANCE_DIR / "config.toml"
+    if path.is_file():
+        with path.open("rb") as fh:
+            settings = _merge(settings, tomllib.load(fh))
+    elif config_path:
+        raise FileNotFoundError(f"JIUYE_CONFIG points to a missing file: {path}")
+    settings = _from_env(settings, environ)
+    if overrides:
+        settings = _merge(settings, overrides)
+    if not settings.get("DATABASE_URL"):
+        settings["DATABASE_URL"] = f"sqlite:///{INSTANCE_DIR / 'jiuye.db'}"
+    return settings
