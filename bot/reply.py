@@ -1,0 +1,54 @@
+"""The channel-neutral message in and reply out (the reply contract of ARCHITECTURE.md)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+KINDS = ("answer", "flow", "contacts", "menu", "smalltalk", "fallback")
+
+
+@dataclass
+class Incoming:
+    """One message from a person. `text` for what they typed or said; `event` for clicks
+    and subscriptions (e.g. "subscribe", "menu:POLICY")."""
+
+    user: str
+    text: str = ""
+    event: str | None = None
+    locale: str | None = None
+    channel: str = "api"  # api | web | wechat | cli
+
+
+@dataclass
+class Reply:
+    reply: str
+    kind: str
+    clause: str | None = None
+    faq_id: str | None = None
+    score: float | None = None
+    options: list[dict[str, str]] = field(default_factory=list)
+    contacts: list[dict[str, str]] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)
+    locale: str = "zh"
+    extra: dict[str, Any] = field(default_factory=dict)  # channel hints (e.g. a calculator result), not in the contract
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown reply kind {self.kind!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("extra")
+        if self.score is not None:
+            data["score"] = round(float(self.score), 3)
+        if self.extra.get("result") is not None:
+            data["result"] = self.extra["result"]
+        return data
+
+    def as_text(self) -> str:
+        """Plain text for chat channels: the reply, then numbered options, contacts, links."""
+        lines = [self.reply]
+        if self.options:
+            lines.append("")
+            lines.extend(f"{o['key']}. {o['label']}" for o in self.options)
+        return "\n".join(lines)

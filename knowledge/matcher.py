@@ -1,0 +1,323 @@
+"""The matcher: which FAQ entry or clause answers a resident's message, and how sure.
+
+Pipeline: fold (full-width, traditional, case, punctuation) → homophone repair by
+fuzzy pinyin against the domain vocabulary → colloquial synonyms to the plan's
+terms → jieba words (with the policy lexicon) plus character bigrams → TF-IDF
+cosine against every FAQ phrasing, every clause sentence and every out-of-scope
+example → rapidfuzz re-scoring of the closest phrasings. A document's score
+blends its best phrasing with its centroid, so an entry whose vocabulary broadly
+fits beats one lucky phrasing. Out-of-scope topics compete as documents of their
+own: when one wins, or a clear out-of-scope term appears without strong policy
+evidence, the reply is a fallback — a wrong clause is worse than no answer.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import pickle
+import re
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import jieba
+from rapidfuzz import fuzz
+
+from .service import Snapshot
+from .textnorm import CJK, Normalizer, fold
+
+DEFAULT_THRESHOLD = 0.32   # calibrated on the dev set (python -m bot eval --calibrate)
+COMMON_WORD_MIN_FREQ = 30  # words rarer than this in jieba's dictionary are left out of the trimmed copy
+INDEX_FORMAT = 1           # bump when the index layout or analysis changes (invalidates disk caches)
+SENTENCE_SPLIT = re.compile(r"[。；;！!？?]")
+
+
+@lru_cache(maxsize=4)
+def _trimmed_dictionary(min_freq: int) -> str:
+    """jieba's bundled dictionary without its rarest words, cached on disk.
+
+    Loading the full 350k-word dictionary costs over a second at every cold start;
+    the rare words it drops do not matter here because matching also uses bigrams.
+    """
+    source = Path(jieba.__file__).resolve().parent / "dict.txt"
+    digest = hashlib.sha1(f"{source.stat().st_size}:{min_freq}".encode()).hexdigest()[:12]
+    target = Path(tempfile.gettempdir()) / f"jiuye-jieba-{digest}.txt"
+    if not target.exists():
+        keep = []
+        with source.open(encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) >= 2 and int(parts[1]) >= min_freq:
+                    keep.append(line if line.endswith("\n") else line + "\n")
+        tmp = target.with_suffix(".part")
+        tmp.write_text("".join(keep), encoding="utf-8")
+        tmp.replace(target)
+    return str(target)
+
+
+jieba.setLogLevel(logging.WARNING)
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=8)
+def _tokenizer(terms: tuple[str, ...]) -> jieba.Tokenizer:
+    tok = jieba.Tokenizer(dictionary=_trimmed_dictionary(COMMON_WORD_MIN_FREQ))
+    tok.initialize()
+    for term in terms:
+        tok.add_word(term, freq=200000)
+    return tok
+
+
+@dataclass
+class Candidate:
+    kind: str           # faq | clause | oos
+    key: str            # faq id, clause id or out-of-scope topic id
+    clause: str | None
+    score: float
+    question: str = ""
+
+    @property
+    def faq_id(self) -> str | None:
+        return self.key if self.kind == "faq" else None
+
+
+@dataclass
+class MatchResult:
+    normalized: str
+    threshold: float
+    best: Candidate | None = None          # best in-scope candidate
+    out_of_scope_best: Candidate | None = None
+    suggestions: list[Candidate] = field(default_factory=list)
+    confident: bool = False
+    out_of_scope: bool = False
+    smalltalk: str | None = None
+
+
+@dataclass
+class _Doc:
+    kind: str
+    key: str
+    clause: str | None
+    question: str
+    units: list[int] = field(default_factory=list)
+    centroid: dict[str, float] = field(default_factory=dict)
+
+
+def _fingerprint(snapshot: Snapshot) -> str:
+    """A hash of everything the index is built from, so a cached index is never stale."""
+    content = {
+        "format": INDEX_FORMAT, "min_freq": COMMON_WORD_MIN_FREQ,
+        "faqs": [(f.id, f.clause, f.question, f.phrasings) for f in snapshot.faqs],
+        "clauses": [(c.id, c.title, c.text) for c in snapshot.clauses.values()],
+        "offices": sorted(o.name for o in snapshot.offices.values()),
+        "terms": sorted(snapshot.terms), "synonyms": sorted(snapshot.synonyms.items()),
+        "stopwords": sorted(snapshot.stopwords), "oos": snapshot.out_of_scope, "smalltalk": snapshot.smalltalk,
+    }
+    return hashlib.sha1(json.dumps(content, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Matcher:
+    @classmethod
+    def build(cls, snapshot: Snapshot, threshold: float | None = None, cache_dir: Path | None = None) -> "Matcher":
+        """A matcher for the snapshot, loading its index from the disk cache when one matches."""
+        cache_dir = cache_dir or Path(tempfile.gettempdir())
+        path = cache_dir / f"jiuye-index-{_fingerprint(snapshot)[:16]}.pickle"
+        try:
+            with path.open("rb") as fh:
+                matcher: Matcher = pickle.load(fh)
+            matcher._attach(snapshot, threshold)
+            return matcher
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+            pass
+        matcher = cls(snapshot, threshold)
+        try:
+            tmp = path.with_suffix(f".{id(matcher)}.part")
+            with tmp.open("wb") as fh:
+                pickle.dump(matcher, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except OSError as exc:  # a read-only temp dir only costs start-up time
+            log.warning("could not cache the matcher index: %s", exc)
+        return matcher
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for key in ("tok", "snapshot", "_terms_key"):
+            state.pop(key, None)
+        state["normalizer"] = self.normalizer.__getstate__()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        norm_state = state.pop("normalizer")
+        self.__dict__.update(state)
+        self.normalizer = Normalizer.__new__(Normalizer)
+        self.normalizer.__setstate__(norm_state)
+        self.normalizer.is_common_word = self._is_common_word
+
+    def _attach(self, snapshot: Snapshot, threshold: float | None) -> None:
+        self.snapshot = snapshot
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        self.tok = _tokenizer(self.terms_key)
+
+    def __init__(self, snapshot: Snapshot, threshold: float | None = None):
+        self.snapshot = snapshot
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        self.stopwords = {fold(w) for w in snapshot.stopwords if fold(w)}
+        terms = {fold(t) for t in snapshot.terms} | {fold(v) for v in snapshot.synonyms.values()}
+        terms |= {fold(o.name) for o in snapshot.offices.values()}
+        terms = {t for t in terms if t and len(t) >= 2}
+        self.terms_key = tuple(sorted(terms))
+        self.tok = _tokenizer(self.terms_key)
+        vocab = set(terms)
+        for clause in snapshot.clauses.values():
+            vocab.update(w for w in self.tok.lcut(fold(clause.text)) if len(w) >= 2)
+        self.normalizer = Normalizer(snapshot.synonyms, vocab, self._is_common_word)
+        self.oos_terms = sorted({fold(t) for topic in snapshot.out_of_scope for t in topic.get("terms") or []
+                                 if fold(t)}, key=len, reverse=True)
+        self.smalltalk = [(intent["id"], sorted({fold(p) for p in intent.get("patterns") or [] if fold(p)},
+                                                key=len, reverse=True))
+                          for intent in snapshot.smalltalk]
+        self._build()
+
+    # -- analysis -------------------------------------------------------------------
+    def _is_common_word(self, piece: str) -> bool:
+        return self.tok.FREQ.get(piece, 0) > 0
+
+    def normalize(self, text: str) -> str:
+        return self.normalizer(text)
+
+    def tokens(self, norm: str) -> list[str]:
+        return [w for w in self.tok.lcut(norm) if w.strip() and w not in self.stopwords]
+
+    def features(self, norm: str) -> Counter:
+        feats: Counter = Counter()
+        words = self.tokens(norm)
+        for w in words:
+            if len(w) >= 2 or w.isdigit():
+                feats["w:" + w] += 1.0
+        # bigrams over the text with filler words removed, so 那个/就是 add no noise
+        for run in CJK.findall("".join(w for w in words)):
+            for i in range(len(run) - 1):
+                feats["b:" + run[i:i + 2]] += 0.5
+        return feats
+
+    # -- index ----------------------------------------------------------------------
+    def _build(self) -> None:
+        snap = self.snapshot
+        units_text: list[str] = []
+        units_doc: list[int] = []
+        self.docs: list[_Doc] = []
+
+        def add_doc(doc: _Doc, texts: Iterable[str]) -> None:
+            idx = len(self.docs)
+            self.docs.append(doc)
+            for t in texts:
+                norm = self.normalize(t)
+                if norm:
+                    doc.units.append(len(units_text))
+                    units_text.append(norm)
+                    units_doc.append(idx)
+
+        for f in snap.faqs:
+            add_doc(_Doc("faq", f.id, f.clause, f.question), [f.question, *f.phrasings])
+        for c in snap.clauses.values():
+            sentences = [s for s in SENTENCE_SPLIT.split(c.text) if len(s.strip()) >= 4]
+            add_doc(_Doc("clause", c.id, c.id, c.title), [c.title, *sentences])
+        for topic in snap.out_of_scope:
+            add_doc(_Doc("oos", topic["id"], None, topic.get("label", "")),
+                    [*(topic.get("phrasings") or []), " ".join(topic.get("terms") or [])])
+
+        raw = [self.features(t) for t in units_text]
+        df: Counter = Counter()
+        for feats in raw:
+            df.update(feats.keys())
+        n = len(raw)
+        self.idf = {f: math.log((n + 1) / (c + 1)) + 1.0 for f, c in df.items()}
+        self.default_idf = math.log(n + 1) + 1.0
+        self.unit_vecs = [self._vector(f) for f in raw]
+        self.unit_text = units_text
+        self.unit_doc = units_doc
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for ui, vec in enumerate(self.unit_vecs):
+            for f, w in vec.items():
+                self.postings[f].append((ui, w))
+        for doc in self.docs:
+            acc: Counter = Counter()
+            for ui in doc.units:
+                acc.update(self.unit_vecs[ui])
+            norm = math.sqrt(sum(v * v for v in acc.values())) or 1.0
+            doc.centroid = {f: v / norm for f, v in acc.items()}
+
+    def _vector(self, feats: Counter) -> dict[str, float]:
+        vec = {f: (1.0 + math.log(tf)) * self.idf.get(f, self.default_idf) if tf >= 1 else tf * self.idf.get(f, self.default_idf)
+               for f, tf in feats.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {f: v / norm for f, v in vec.items()}
+
+    # -- matching -------------------------------------------------------------------
+    def match(self, text: str) -> MatchResult:
+        norm = self.normalize(text)
+        result = MatchResult(normalized=norm, threshold=self.threshold)
+        qvec = self._vector(self.features(norm)) if norm else {}
+        unit_scores: dict[int, float] = defaultdict(float)
+        for f, w in qvec.items():
+            for ui, uw in self.postings.get(f, ()):
+                unit_scores[ui] += w * uw
+        # rapidfuzz over the closest phrasings repairs what tokenisation misses (typos, order)
+        compact_q = norm.replace(" ", "")
+        top_units = sorted(unit_scores.items(), key=lambda kv: kv[1], reverse=True)[:40]
+        doc_best: dict[int, float] = {}
+        for ui, cos in top_units:
+            ratio = fuzz.ratio(compact_q, self.unit_text[ui].replace(" ", "")) / 100.0
+            s = 0.8 * cos + 0.2 * ratio
+            d = self.unit_doc[ui]
+            if s > doc_best.get(d, 0.0):
+                doc_best[d] = s
+        cands: list[Candidate] = []
+        for d, s_max in doc_best.items():
+            doc = self.docs[d]
+            s_cent = sum(w * doc.centroid.get(f, 0.0) for f, w in qvec.items())
+            score = 0.7 * s_max + 0.3 * s_cent
+            if doc.kind == "clause":
+                score *= 0.9  # clause text is formal; prefer an FAQ written for residents
+            cands.append(Candidate(doc.kind, doc.key, doc.clause, score, doc.question))
+        cands.sort(key=lambda c: c.score, reverse=True)
+        in_scope = [c for c in cands if c.kind != "oos"]
+        oos = [c for c in cands if c.kind == "oos"]
+        result.best = in_scope[0] if in_scope else None
+        result.out_of_scope_best = oos[0] if oos else None
+        seen: set[str] = set()
+        for c in in_scope:
+            label = c.key if c.kind == "faq" else "clause:" + c.key
+            if c.kind == "clause" and any(s.clause == c.clause for s in result.suggestions):
+                continue
+            if label not in seen:
+                seen.add(label)
+                result.suggestions.append(c)
+            if len(result.suggestions) >= 3:
+                break
+        best_score = result.best.score if result.best else 0.0
+        oos_score = result.out_of_scope_best.score if result.out_of_scope_best else 0.0
+        oos_term = next((t for t in self.oos_terms if t in norm), None)
+        if oos_score > best_score or (oos_term and best_score < self.threshold * 1.6):
+            result.out_of_scope = True
+        result.confident = best_score >= self.threshold and not result.out_of_scope
+        result.smalltalk = self._smalltalk(norm, best_score)
+        return result
+
+    def _smalltalk(self, norm: str, best_score: float) -> str | None:
+        compact = norm.replace(" ", "")
+        if not compact:
+            return None
+        for intent, patterns in self.smalltalk:
+            for p in patterns:
+                p = p.replace(" ", "")
+                if p and p in compact:
+                    rest = compact.replace(p, "")
+                    if len(rest) <= 2 or best_score < self.threshold:
+                        return intent
+        return None

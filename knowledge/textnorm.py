@@ -1,0 +1,121 @@
+"""Text normalisation shared by the matcher and its index.
+
+Folds what varies between residents but not in meaning: full-width forms,
+traditional characters, letter case, punctuation and emoji, colloquial synonyms,
+and homophone typos (创业代款 → 创业贷款) found through fuzzy pinyin keys.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Iterable
+
+import zhconv
+from pypinyin import Style, lazy_pinyin
+
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+# Keep CJK, Latin letters, digits, Mongolian script, %; everything else separates words.
+DROP = re.compile(r"[^\u4e00-\u9fff\u1800-\u18afa-z0-9%.\s]+")
+SPACES = re.compile(r"\s+")
+MONGOLIAN = re.compile(r"[\u1800-\u18af]")
+
+# Fuzzy pinyin: initials and finals residents (and voice input) confuse.
+_FUZZY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ang", "an"), ("eng", "en"), ("ing", "in"), ("l", "n")]
+
+
+def fold(text: str) -> str:
+    """NFKC, simplified characters, lower case, punctuation and emoji to spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = zhconv.convert(text, "zh-cn")
+    text = text.lower()
+    text = DROP.sub(" ", text)
+    return SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=65536)
+def fuzzy_syllable(ch: str) -> str:
+    syl = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
+    if not syl:
+        return ch
+    s = syl[0]
+    for a, b in _FUZZY:
+        if s.startswith(a) and a in ("zh", "ch", "sh", "l"):
+            s = b + s[len(a):]
+        elif s.endswith(a) and a in ("ang", "eng", "ing"):
+            s = s[: -len(a)] + b
+    return s
+
+
+def pinyin_key(word: str) -> str:
+    return " ".join(fuzzy_syllable(c) for c in word)
+
+
+def has_mongolian(text: str) -> bool:
+    return bool(MONGOLIAN.search(text or ""))
+
+
+class Normalizer:
+    """Applies synonyms and homophone repair against a domain vocabulary."""
+
+    def __init__(self, synonyms: dict[str, str], vocabulary: Iterable[str], is_common_word):
+        self.synonyms = {fold(k): fold(v) for k, v in synonyms.items() if fold(k) and fold(v)}
+        keys = sorted(self.synonyms, key=len, reverse=True)
+        self._syn_re = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+        self.is_common_word = is_common_word
+        # Domain words by fuzzy pinyin key, for homophone repair. Only 2–4 character words.
+        self.by_key: dict[str, str] = {}
+        for word in vocabulary:
+            word = fold(word)
+            if 2 <= len(word) <= 4 and CJK.fullmatch(word):
+                self.by_key.setdefault(pinyin_key(word), word)
+        self.vocab = set(self.by_key.values())
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("is_common_word", None)
+        state["_syn_re"] = self._syn_re.pattern if self._syn_re else None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        pattern = state.pop("_syn_re")
+        self.__dict__.update(state)
+        self._syn_re = re.compile(pattern) if pattern else None
+
+    def repair_homophones(self, text: str) -> str:
+        """Replace a non-word whose fuzzy pinyin equals a domain word's (sharing a character)."""
+
+        def fix(run: str) -> str:
+            out = list(run)
+            i = 0
+            while i < len(run):
+                replaced = False
+                for n in (4, 3, 2):
+                    if i + n > len(run):
+                        continue
+                    piece = run[i:i + n]
+                    if piece in self.vocab:
+                        i += n
+                        replaced = True
+                        break
+                    word = self.by_key.get(pinyin_key(piece))
+                    if word and word != piece and set(word) & set(piece) and not self.is_common_word(piece):
+                        out[i:i + n] = list(word)
+                        i += n
+                        replaced = True
+                        break
+                if not replaced:
+                    i += 1
+            return "".join(out)
+
+        return CJK.sub(lambda m: fix(m.group(0)), text)
+
+    def apply_synonyms(self, text: str) -> str:
+        if not self._syn_re:
+            return text
+        return self._syn_re.sub(lambda m: self.synonyms[m.group(0)], text)
+
+    def __call__(self, text: str) -> str:
+        text = fold(text)
+        text = self.repair_homophones(text)
+        return self.apply_synonyms(text)

@@ -1,0 +1,49 @@
+"""Database and engine lifecycle for the app: one Database and one Engine per app."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from bot.engine import Engine
+from knowledge.db import Database
+
+
+def init_app(app: Flask) -> None:
+    database = Database(app.config["DATABASE_URL"])
+    app.extensions["jiuye.db"] = database
+    app.extensions["jiuye.engine"] = None
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(export_command)
+
+
+def get_db() -> Database:
+    return current_app.extensions["jiuye.db"].init()
+
+
+def get_engine() -> Engine:
+    """The app's engine, built on first use (the matcher index takes a moment)."""
+    engine = current_app.extensions.get("jiuye.engine")
+    if engine is None:
+        engine = Engine(get_db(), current_app.config)
+        current_app.extensions["jiuye.engine"] = engine
+    return engine
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the tables and load the bundled knowledge pack (if empty)."""
+    get_db()
+    click.echo("database ready")
+
+
+@click.command("export-pack")
+@click.argument("directory", type=click.Path(file_okay=False))
+def export_command(directory: str) -> None:
+    """Write the knowledge pack (with staff edits) to DIRECTORY as YAML."""
+    from pathlib import Path
+
+    from knowledge.pack import export
+
+    with get_db().session() as s:
+        export(s, Path(directory))
+    click.echo(f"exported to {directory}")

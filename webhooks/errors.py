@@ -1,0 +1,37 @@
+"""Errors mapped once, at the edge: JSON for the API, a short page elsewhere. Never a traceback."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "请求格式不正确",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的请求方法",
+    413: "内容太大",
+    415: "不支持的内容类型",
+    429: "请求太频繁，请稍后再试",
+    500: "服务暂时出了点问题，请稍后再试，或拨打12333",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # noqa: ANN202
+        code = exc.code or 500
+        message = MESSAGES.get(code, exc.name)
+        if _wants_json():
+            return jsonify({"error": message, "field": None, "status": code}), code
+        return f"<!doctype html><meta charset=utf-8><title>{code}</title><p>{message}</p>", code
+
+    @app.errorhandler(Exception)
+    def unhandled(exc: Exception):  # noqa: ANN202
+        app.logger.exception("unhandled error on %s", request.path)
+        if _wants_json():
+            return jsonify({"error": MESSAGES[500], "field": None, "status": 500}), 500
+        return f"<!doctype html><meta charset=utf-8><title>500</title><p>{MESSAGES[500]}</p>", 500
