@@ -33,7 +33,7 @@ from .textnorm import CJK, Normalizer, fold
 
 DEFAULT_THRESHOLD = 0.32   # calibrated on the dev set (python -m bot eval --calibrate)
 COMMON_WORD_MIN_FREQ = 30  # words rarer than this in jieba's dictionary are left out of the trimmed copy
-INDEX_FORMAT = 1           # bump when the index layout or analysis changes (invalidates disk caches)
+INDEX_FORMAT = 2           # bump when the index layout or analysis changes (invalidates disk caches)
 SENTENCE_SPLIT = re.compile(r"[。；;！!？?]")
 
 

@@ -11,8 +11,10 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterable
 
+import importlib.util
+import os
+
 import zhconv
-from pypinyin import Style, lazy_pinyin
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Keep CJK, Latin letters, digits, Mongolian script, %; everything else separates words.
@@ -33,12 +35,33 @@ def fold(text: str) -> str:
     return SPACES.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1)
+def _pinyin_table() -> dict[int, str]:
+    """pypinyin's character table, loaded on its own.
+
+    Importing the pypinyin package also loads its phrase dictionary (a third of a
+    second at every start); single characters are all the homophone repair needs.
+    """
+    spec = importlib.util.find_spec("pypinyin")
+    path = os.path.join(os.path.dirname(spec.origin), "pinyin_dict.py")  # type: ignore[union-attr,arg-type]
+    mod_spec = importlib.util.spec_from_file_location("_jiuye_pinyin_dict", path)
+    module = importlib.util.module_from_spec(mod_spec)  # type: ignore[arg-type]
+    mod_spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.pinyin_dict
+
+
+def _strip_tone(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable).replace("u\u0308", "v")
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=65536)
 def fuzzy_syllable(ch: str) -> str:
-    syl = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
-    if not syl:
+    """Toneless first reading of a character with fuzzy initials/finals (贷, 代 → dai)."""
+    reading = _pinyin_table().get(ord(ch))
+    if not reading:
         return ch
-    s = syl[0]
+    s = _strip_tone(reading.split(",")[0])
     for a, b in _FUZZY:
         if s.startswith(a) and a in ("zh", "ch", "sh", "l"):
             s = b + s[len(a):]
