@@ -336,7 +336,7 @@ class Engine:
     def answer_text(self, ctx: Context, text: str) -> Reply:
         """Smalltalk, contacts, or the matcher's cited answer / fallback."""
         match = self.matcher.match(text[:MATCH_CHARS])
-        if match.smalltalk:
+        if match.smalltalk and not CONTACT_RE.search(fold(text)):
             return Reply(msg(f"smalltalk_{match.smalltalk}", ctx.locale), "smalltalk", locale=ctx.locale)
         if CONTACT_RE.search(fold(text)):
             return self.contacts_reply(ctx, text, match)

@@ -27,5 +27,5 @@ for r in rows:
         continue
     oos = res.out_of_scope_best
     print(("OK " if ok else "XX " if ok is False else "-- ") + r["q"][:50], r["expect"], top,
-          "oos=%s" % (oos and (oos.key, round(oos.score, 3))), "OOS!" if res.out_of_scope else "")
+          "oos=" + str(oos and (oos.key, round(oos.score, 3))), "OOS!" if res.out_of_scope else "")
 print(f"top1 clause accuracy (in-scope): {top1}/{n}")
