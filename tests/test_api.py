@@ -1,0 +1,50 @@
+"""JSON API and health check."""
+import pytest
+
+
+def test_ask_returns_the_reply_contract(client):
+    r = client.post("/api/v1/ask", json={"text": "个人创业贷款最多能贷多少？", "user": "api-1"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["kind"] == "answer" and body["clause"] == "10"
+    assert "15万元" in body["reply"] and body["text"] == "个人创业贷款最多能贷多少？"
+    assert body["locale"] == "zh" and isinstance(body["options"], list)
+
+
+def test_conversation_continues_for_the_same_user(client):
+    client.post("/api/v1/ask", json={"text": "菜单", "user": "api-2"})
+    body = client.post("/api/v1/ask", json={"text": "2", "user": "api-2"}).get_json()
+    assert body["kind"] == "menu" and body["options"]
+
+
+@pytest.mark.parametrize("payload,field", [
+    ({"text": 123, "user": "u"}, "text"),
+    ({"text": "hi", "user": {"a": 1}}, "user"),
+    ({"text": "hi", "user": "x" * 200}, "user"),
+    ({"text": "hi", "user": "u", "locale": "fr"}, "locale"),
+])
+def test_bad_fields_are_named(client, payload, field):
+    r = client.post("/api/v1/ask", json=payload)
+    assert r.status_code == 400 and r.get_json()["field"] == field
+
+
+@pytest.mark.parametrize("data,ctype", [("not json", "application/json"), ("[1,2]", "application/json"),
+                                        ("text=hi", "application/x-www-form-urlencoded"), ("", "application/json")])
+def test_non_object_bodies_are_400(client, data, ctype):
+    r = client.post("/api/v1/ask", data=data, content_type=ctype)
+    assert r.status_code == 400 and "error" in r.get_json()
+
+
+def test_huge_body_is_413_json(client):
+    r = client.post("/api/v1/ask", data="x" * (2 * 1024 * 1024), content_type="application/json")
+    assert r.status_code == 413 and r.get_json()["error"]
+
+
+def test_wrong_method_and_unknown_route(client):
+    assert client.get("/api/v1/ask").status_code == 405
+    r = client.get("/api/v1/nope")
+    assert r.status_code == 404 and r.get_json()["error"]
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}

@@ -1,0 +1,45 @@
+"""The stable command-line interfaces, run as outside checks run them."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args, tmp_path, stdin=None):
+    env = dict(os.environ, JIUYE_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    env.pop("JIUYE_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", *args], input=stdin, capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=120)
+
+
+def test_ask_jsonl_one_reply_per_line_each_from_a_fresh_user(tmp_path):
+    questions = "菜单\n1\n个人创业贷款最多能贷多少\n\n住房公积金咋提取\n"
+    out = run(["bot", "ask", "--jsonl"], tmp_path, stdin=questions)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(l) for l in out.stdout.splitlines()]
+    assert len(lines) == 5
+    assert lines[0]["kind"] == "menu"
+    assert lines[1]["text"] == "1" and lines[1]["kind"] == "menu"
+    assert lines[2]["clause"] == "10" and lines[2]["text"] == "个人创业贷款最多能贷多少"
+    assert lines[3]["kind"] == "menu"  # empty line: a polite menu
+    assert lines[4]["kind"] == "fallback"
+    for line in lines:
+        assert {"reply", "kind", "clause", "options", "contacts", "links", "locale", "text"} <= set(line)
+
+
+def test_ask_prints_a_readable_reply(tmp_path):
+    out = run(["bot", "ask", "见习补贴一个月多少"], tmp_path)
+    assert out.returncode == 0 and "（依据：实施方案第12条）" in out.stdout
+
+
+def test_eval_prints_groups_styles_and_overall(tmp_path):
+    data = tmp_path / "mini.jsonl"
+    data.write_text('{"q": "见习补贴一个月多少", "expect": {"clause": ["12"]}, "style": "plain"}\n'
+                    '{"q": "明天下雪不", "expect": {"kind": "fallback"}, "style": "colloquial"}\n', encoding="utf-8")
+    out = run(["bot", "eval", str(data)], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "in-scope" in out.stdout and "plain" in out.stdout and "overall" in out.stdout
+    assert "2/2" in out.stdout
