@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import pack
@@ -20,7 +21,7 @@ from .models import Clause
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration. A test checks it equals Alembic's head; knowing it here lets a
 # started database skip importing Alembic (half a second of every cold start).
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 _init_lock = threading.Lock()
 
 
@@ -61,9 +62,14 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except Exception:
+            # Another worker may have migrated the same database at the same moment.
+            if self.schema_revision() != SCHEMA_HEAD:
+                raise
 
     def schema_revision(self) -> str | None:
         from sqlalchemy import inspect, text
@@ -81,9 +87,15 @@ class Database:
             if self._ready:
                 return self
             self.migrate()
-            with self.session() as s:
-                if not s.scalar(select(func.count()).select_from(Clause)):
-                    pack.seed(s, self.data_dir)
+            try:
+                with self.session() as s:
+                    if not s.scalar(select(func.count()).select_from(Clause)):
+                        pack.seed(s, self.data_dir)
+            except IntegrityError:
+                # Another process seeded the empty database first; its pack is ours.
+                with self.session() as s:
+                    if not s.scalar(select(func.count()).select_from(Clause)):
+                        raise
             self._ready = True
         return self
 

@@ -87,7 +87,8 @@ class Office(Base):
     __tablename__ = "offices"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(32), default="county")  # county | township | central | hotline
+    full_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(32), default="county")  # county | township | central | bank | hotline
     aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
     duties: Mapped[str] = mapped_column(Text, default="")
     phone: Mapped[str] = mapped_column(String(64), default="")

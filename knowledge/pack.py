@@ -68,10 +68,10 @@ def seed(session: Session, data_dir: Path = DATA_DIR) -> None:
                         windows=list(f.get("windows") or []), calculator=f.get("calculator") or "",
                         intent=f.get("intent") or "answer"))
     for i, o in enumerate(pack["offices"].get("offices") or []):
-        session.add(Office(id=o["id"], name=o["name"], kind=o.get("kind", "county"),
+        session.add(Office(id=o["id"], name=o["name"], full_name=o.get("full_name") or "", kind=o.get("kind", "county"),
                            aliases=list(o.get("aliases") or []), duties=o.get("duties") or "",
                            phone=str(o.get("phone") or ""), address=o.get("address") or "",
-                           hours=o.get("hours") or "", note=o.get("note") or o.get("full_name") or "", sort=i))
+                           hours=o.get("hours") or "", note=o.get("note") or "", sort=i))
     lex = pack["lexicon"]
     rows: dict[tuple[str, str], LexiconEntry] = {}
     for term in lex.get("terms") or []:
@@ -83,7 +83,10 @@ def seed(session: Session, data_dir: Path = DATA_DIR) -> None:
     session.add_all(rows.values())
     session.add(Setting(key="out_of_scope", value=pack["out_of_scope"].get("topics") or []))
     session.add(Setting(key="smalltalk", value=pack["smalltalk"].get("intents") or []))
-    session.add(Setting(key="complaint_hotline", value=""))
+    extra = _load(data_dir / "settings.yaml") if (data_dir / "settings.yaml").exists() else {}
+    extra.setdefault("complaint_hotline", "")
+    for key, value in extra.items():
+        session.add(Setting(key=key, value=value))
     session.flush()
 
 
@@ -130,7 +133,7 @@ def export(session: Session, data_dir: Path) -> None:
     for stem, entries in by_file.items():
         dump(data_dir / "faq" / f"{stem}.yaml", {"faqs": entries})
     dump(data_dir / "offices.yaml", {"offices": [
-        {"id": o.id, "name": o.name, "kind": o.kind, "aliases": o.aliases, "duties": o.duties,
+        {"id": o.id, "name": o.name, "full_name": o.full_name, "kind": o.kind, "aliases": o.aliases, "duties": o.duties,
          "phone": o.phone, "address": o.address, "hours": o.hours, "note": o.note}
         for o in session.scalars(select(Office).order_by(Office.sort))]})
     lex = session.scalars(select(LexiconEntry).order_by(LexiconEntry.id)).all()

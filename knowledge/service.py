@@ -72,6 +72,7 @@ class FaqInfo:
 class OfficeInfo:
     id: str
     name: str
+    full_name: str
     kind: str
     aliases: tuple[str, ...]
     duties: str
@@ -167,7 +168,7 @@ def load_snapshot(session: Session) -> Snapshot:
         for f in session.scalars(select(Faq).where(Faq.enabled.is_(True)).order_by(Faq.id))
     ]
     offices = {
-        o.name: OfficeInfo(o.id, o.name, o.kind, tuple(o.aliases), o.duties, o.phone, o.address, o.hours, o.note)
+        o.name: OfficeInfo(o.id, o.name, o.full_name, o.kind, tuple(o.aliases), o.duties, o.phone, o.address, o.hours, o.note)
         for o in session.scalars(select(Office).order_by(Office.sort))
     }
     lex = session.scalars(select(LexiconEntry)).all()
@@ -191,7 +192,7 @@ class StaffService:
     """Staff edits: FAQ entries, office contacts, dated parameter overrides. Every edit is logged."""
 
     FAQ_EDITABLE = ("question", "phrasings", "answer", "windows", "calculator", "enabled", "clause")
-    OFFICE_EDITABLE = ("phone", "address", "hours", "note", "aliases", "duties")
+    OFFICE_EDITABLE = ("phone", "address", "hours", "note", "aliases", "duties", "full_name")
 
     def __init__(self, session: Session):
         self.session = session
