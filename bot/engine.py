@@ -31,6 +31,7 @@ from .i18n import msg
 from .reply import Incoming, Reply
 
 MAX_TEXT = 5000          # longer messages are cut before matching (a politeness, not an error)
+THEME_OPTIONS = 8
 MATCH_CHARS = 600        # the matcher reads at most this much of a message
 THEMES = [  # menu order: (theme id, clause ids) — labels come from the catalog
     ("startup", ["10", "11"]),
@@ -285,12 +286,13 @@ class Engine:
 
     def theme(self, ctx: Context, theme: str) -> Reply:
         clause_ids = dict(THEMES).get(theme, [])
-        faqs = [f for f in ctx.snapshot.faqs if f.clause in clause_ids]
-        # one representative question per clause first, then the rest, at most 8
+        by_clause = {cid: [f for f in ctx.snapshot.faqs if f.clause == cid] for cid in clause_ids}
+        # round-robin over the theme's clauses in the pack's order, so each clause shows its
+        # leading questions first; at most 8 options keep a chat bubble readable
         picked: list = []
-        for cid in clause_ids:
-            picked += [f for f in faqs if f.clause == cid][:2]
-        picked = picked[:8]
+        for rank in range(max((len(v) for v in by_clause.values()), default=0)):
+            picked += [faqs[rank] for faqs in by_clause.values() if rank < len(faqs)]
+        picked = picked[:THEME_OPTIONS]
         options = [{"key": str(i), "label": f.question} for i, f in enumerate(picked, 1)]
         reply = Reply(msg("theme_intro", ctx.locale, theme=msg(f"theme_{theme}", ctx.locale)), "menu",
                       options=options, locale=ctx.locale)
@@ -352,8 +354,7 @@ class Engine:
     def contacts_reply(self, ctx: Context, text: str, match: MatchResult) -> Reply:
         snap = ctx.snapshot
         folded = fold(text)
-        offices = [o for o in snap.offices.values()
-                   if o.kind != "hotline" and (o.name in folded or any(a and a in folded for a in o.aliases))]
+        offices = self.offices_named(snap, folded)
         clause_id = match.best.clause if match.best is not None and match.best.score >= match.threshold * 0.6 else None
         cards: list[dict[str, str]] = [o.contact() for o in offices[:3]]
         topic = ""
@@ -377,6 +378,30 @@ class Engine:
         lines.append(msg("hotlines", ctx.locale))
         return Reply("\n".join(lines), "contacts", clause=clause_id, contacts=cards,
                      links=[{"title": msg("offices_link", ctx.locale), "url": "/offices"}], locale=ctx.locale)
+
+    @staticmethod
+    def offices_named(snap: Snapshot, folded: str) -> list:
+        """Offices the message names, by name or by an alias no other office shares (镇政府 is
+        everyone's); when one name contains another (红湾寺镇人民政府 ⊃ 红湾寺), keep the longest."""
+        owners: dict[str, set[str]] = {}
+        for office in snap.offices.values():
+            if office.kind == "hotline":
+                continue
+            for term in {office.name, *office.aliases}:
+                term = fold(term)
+                if len(term) >= 2:
+                    owners.setdefault(term, set()).add(office.name)
+        hits = sorted((t for t, names in owners.items() if len(names) == 1 and t in folded), key=len, reverse=True)
+        found: list = []
+        covered: list[str] = []
+        for term in hits:
+            if any(term in longer for longer in covered):
+                continue
+            covered.append(term)
+            office = snap.offices[next(iter(owners[term]))]
+            if office not in found:
+                found.append(office)
+        return found
 
     def fallback(self, ctx: Context, match: MatchResult) -> Reply:
         options, actions = [], []

@@ -28,14 +28,16 @@ from typing import Iterable
 import jieba
 from rapidfuzz import fuzz
 
+from . import textnorm
 from .service import Snapshot
 from .textnorm import CJK, Normalizer, fold
 
 DEFAULT_THRESHOLD = 0.26   # calibrated on the dev set (scripts/calibrate.py): best in-scope recall with every out-of-scope question still falling back
 COMMON_WORD_MIN_FREQ = 30  # words rarer than this in jieba's dictionary are left out of the trimmed copy
-INDEX_FORMAT = 3           # bump when the index layout or analysis changes (invalidates disk caches)
 OOS_TERM_STRONG = 0.55     # an out-of-scope term wins unless the policy match is at least this strong
 OOS_DOC_MARGIN = 0.04      # an out-of-scope example must beat the best policy match by this much
+VAGUE_WORD_CLAUSES = 5     # a lone word that the FAQ of this many clauses use is too vague to answer
+TERM_BOOST = 1.6           # weight of a policy-lexicon word relative to an ordinary word
 COVERAGE_WEIGHT = 0.6      # long messages: score by how much of a phrasing they contain
 CITATION = re.compile(r"（依据：[^）]*）")
 SENTENCE_SPLIT = re.compile(r"[。；;！!？?]")
@@ -113,9 +115,11 @@ class _Doc:
 
 
 def _fingerprint(snapshot: Snapshot) -> str:
-    """A hash of everything the index is built from, so a cached index is never stale."""
+    """A hash of everything the index is built from (the analysis code included), so a
+    cached index is never stale."""
+    code = b"".join(Path(m).read_bytes() for m in (__file__, textnorm.__file__))
     content = {
-        "format": INDEX_FORMAT, "min_freq": COMMON_WORD_MIN_FREQ,
+        "code": hashlib.sha1(code).hexdigest(), "min_freq": COMMON_WORD_MIN_FREQ,
         "faqs": [(f.id, f.clause, f.question, f.phrasings) for f in snapshot.faqs],
         "clauses": [(c.id, c.title, c.text) for c in snapshot.clauses.values()],
         "offices": sorted(o.name for o in snapshot.offices.values()),
@@ -175,13 +179,20 @@ class Matcher:
         terms |= {fold(o.name) for o in snapshot.offices.values()}
         terms = {t for t in terms if t and len(t) >= 2}
         self.terms_key = tuple(sorted(terms))
+        self.term_set = frozenset(terms)
         self.tok = _tokenizer(self.terms_key)
-        vocab = set(terms)
-        for clause in snapshot.clauses.values():
-            vocab.update(w for w in self.tok.lcut(fold(clause.text)) if len(w) >= 2)
-        self.normalizer = Normalizer(snapshot.synonyms, vocab, self._is_common_word)
+        # Homophone repair only aims at policy terms: repairing towards any word of the
+        # plan's prose turns ordinary speech into nonsense (我想 → 我县).
+        self.normalizer = Normalizer(snapshot.synonyms, terms, self._is_common_word)
         self.oos_terms = sorted({fold(t) for topic in snapshot.out_of_scope for t in topic.get("terms") or []
                                  if fold(t)}, key=len, reverse=True)
+        self.decisive_terms = sorted({fold(t) for topic in snapshot.out_of_scope if topic.get("decisive")
+                                      for t in topic.get("terms") or [] if fold(t)}, key=len, reverse=True)
+        local = {"肃南", "裕固"}
+        for office in snapshot.offices.values():
+            if office.kind == "township":
+                local.update(fold(a) for a in (office.name, *office.aliases) if len(fold(a)) >= 2 and "政府" not in a)
+        self.local_places = sorted(local, key=len, reverse=True)
         self.smalltalk = [(intent["id"], sorted({fold(p) for p in intent.get("patterns") or [] if fold(p)},
                                                 key=len, reverse=True))
                           for intent in snapshot.smalltalk]
@@ -202,7 +213,8 @@ class Matcher:
         words = self.tokens(norm)
         for w in words:
             if len(w) >= 2 or w.isdigit():
-                feats["w:" + w] += 1.0
+                # policy terms carry the topic; other words (开个, 知道) mostly carry tone
+                feats["w:" + w] += TERM_BOOST if w in self.term_set else 1.0
         # bigrams over the text with filler words removed, so 那个/就是 add no noise
         for run in CJK.findall("".join(w for w in words)):
             for i in range(len(run) - 1):
@@ -253,6 +265,16 @@ class Matcher:
         for ui, vec in enumerate(self.unit_vecs):
             for f, w in vec.items():
                 self.postings[f].append((ui, w))
+        # The clauses whose FAQ phrasings use each word: a one-word question made of a word
+        # that many clauses share ("补贴", "培训") is too vague to answer with one clause.
+        word_clauses: dict[str, set] = defaultdict(set)
+        for doc in self.docs:
+            if doc.kind == "faq":
+                for ui in doc.units[:-1]:  # the last unit is the answer, whose wording is generic
+                    for f in self.unit_vecs[ui]:
+                        if f.startswith("w:"):
+                            word_clauses[f].add(doc.clause)
+        self.word_spread = {f: len(c) for f, c in word_clauses.items()}
         for doc in self.docs:
             acc: Counter = Counter()
             for ui in doc.units:
@@ -323,9 +345,12 @@ class Matcher:
         oos_score = result.out_of_scope_best.score if result.out_of_scope_best else 0.0
         folded = fold(text)
         oos_term = next((t for t in self.oos_terms if t in folded), None)
-        if oos_score > best_score + OOS_DOC_MARGIN or (oos_term and best_score < OOS_TERM_STRONG):
+        elsewhere = any(t in folded for t in self.decisive_terms) and not any(p in folded for p in self.local_places)
+        if elsewhere or oos_score > best_score + OOS_DOC_MARGIN or (oos_term and best_score < OOS_TERM_STRONG):
             result.out_of_scope = True
-        result.confident = best_score >= self.threshold and not result.out_of_scope
+        words = [f for f in qvec if f.startswith("w:")]
+        vague = len(words) <= 1 and all(self.word_spread.get(f, 0) >= VAGUE_WORD_CLAUSES for f in words)
+        result.confident = best_score >= self.threshold and not result.out_of_scope and not vague
         result.smalltalk = self._smalltalk(folded, best_score)
         return result
 

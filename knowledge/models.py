@@ -72,6 +72,7 @@ class Faq(Base):
     __tablename__ = "faqs"
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     clause: Mapped[str] = mapped_column(String(16), index=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # order in the pack files
     question: Mapped[str] = mapped_column(Text)  # the canonical phrasing, shown in "did you mean"
     phrasings: Mapped[list[Any]] = mapped_column(JSON, default=list)
     answer: Mapped[str] = mapped_column(Text)  # may hold {{parameter.name}} placeholders

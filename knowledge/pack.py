@@ -59,11 +59,11 @@ def seed(session: Session, data_dir: Path = DATA_DIR) -> None:
             p.values.append(ParameterValue(effective=to_date(day), value=_plain(value), source="file"))
         session.add(p)
     seen: set[str] = set()
-    for f in pack["faqs"]:
+    for order, f in enumerate(pack["faqs"]):
         if f["id"] in seen:
             raise ValueError(f"duplicate FAQ id {f['id']!r} in {f['_file']}")
         seen.add(f["id"])
-        session.add(Faq(id=f["id"], clause=f["clause"], question=f["question"],
+        session.add(Faq(id=f["id"], clause=f["clause"], sort=order, question=f["question"],
                         phrasings=list(f.get("phrasings") or []), answer=str(f["answer"]).strip(),
                         windows=list(f.get("windows") or []), calculator=f.get("calculator") or "",
                         intent=f.get("intent") or "answer"))
@@ -120,7 +120,7 @@ def export(session: Session, data_dir: Path) -> None:
             params[p.name]["staff_overrides"] = overrides
     dump(data_dir / "parameters.yaml", params)
     by_file: dict[str, list[dict[str, Any]]] = {}
-    for f in session.scalars(select(Faq).order_by(Faq.clause, Faq.id)):
+    for f in session.scalars(select(Faq).order_by(Faq.sort, Faq.id)):
         entry = {"id": f.id, "clause": f.clause, "question": f.question, "phrasings": f.phrasings,
                  "answer": f.answer, "windows": f.windows}
         if f.calculator:

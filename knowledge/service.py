@@ -165,7 +165,7 @@ def load_snapshot(session: Session) -> Snapshot:
     }
     faqs = [
         FaqInfo(f.id, f.clause, f.question, tuple(f.phrasings), f.answer, tuple(f.windows), f.calculator, f.intent)
-        for f in session.scalars(select(Faq).where(Faq.enabled.is_(True)).order_by(Faq.id))
+        for f in session.scalars(select(Faq).where(Faq.enabled.is_(True)).order_by(Faq.sort, Faq.id))
     ]
     offices = {
         o.name: OfficeInfo(o.id, o.name, o.full_name, o.kind, tuple(o.aliases), o.duties, o.phone, o.address, o.hours, o.note)
@@ -225,7 +225,8 @@ class StaffService:
         if not data.get("answer") or not data.get("question") or not data.get("clause"):
             raise InvalidEdit("问题、答案和条款都必须填写", "answer")
         self._check_template(str(data["answer"]))
-        faq = Faq(id=data["id"], clause=str(data["clause"]), question=data["question"],
+        last = self.session.scalar(select(Faq.sort).order_by(Faq.sort.desc()).limit(1)) or 0
+        faq = Faq(id=data["id"], clause=str(data["clause"]), sort=last + 1, question=data["question"],
                   phrasings=list(data.get("phrasings") or []), answer=data["answer"],
                   windows=list(data.get("windows") or []), calculator=data.get("calculator") or "",
                   updated_by=author)

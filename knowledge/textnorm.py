@@ -22,6 +22,9 @@ DROP = re.compile(r"[^\u4e00-\u9fff\u1800-\u18afa-z0-9%.\s]+")
 SPACES = re.compile(r"\s+")
 MONGOLIAN = re.compile(r"[\u1800-\u18af]")
 
+# Characters of ordinary speech that a homophone repair must never overwrite.
+FUNCTION_CHARS = set("我你他她它们的地得了着过是不没在有个这那哪想要会能可就都也还又很吗呢吧啊呀嘛")
+
 # Fuzzy pinyin: initials and finals residents (and voice input) confuse.
 _FUZZY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ang", "an"), ("eng", "en"), ("ing", "in"), ("l", "n")]
 
@@ -122,7 +125,8 @@ class Normalizer:
                         replaced = True
                         break
                     word = self.by_key.get(pinyin_key(piece))
-                    if word and word != piece and set(word) & set(piece) and not self.is_common_word(piece):
+                    if (word and word != piece and set(word) & set(piece) and not self.is_common_word(piece)
+                            and not any(a != b and a in FUNCTION_CHARS for a, b in zip(piece, word))):
                         out[i:i + n] = list(word)
                         i += n
                         replaced = True

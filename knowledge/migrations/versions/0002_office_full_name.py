@@ -1,4 +1,4 @@
-"""offices.full_name: the official name, kept apart from staff notes
+"""offices.full_name (the official name, kept apart from staff notes); faqs.sort (the pack's order)
 
 Revision ID: 0002
 Revises: 0001
@@ -16,8 +16,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("offices") as batch:
         batch.add_column(sa.Column("full_name", sa.String(length=200), nullable=False, server_default=""))
+    with op.batch_alter_table("faqs") as batch:
+        batch.add_column(sa.Column("sort", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("faqs") as batch:
+        batch.drop_column("sort")
     with op.batch_alter_table("offices") as batch:
         batch.drop_column("full_name")
