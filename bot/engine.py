@@ -340,8 +340,15 @@ class Engine:
         match = self.matcher.match(text[:MATCH_CHARS])
         if match.smalltalk and not CONTACT_RE.search(fold(text)):
             return Reply(msg(f"smalltalk_{match.smalltalk}", ctx.locale), "smalltalk", locale=ctx.locale)
-        if CONTACT_RE.search(fold(text)):
+        folded = fold(text)
+        if CONTACT_RE.search(folded) and (not match.out_of_scope or COMPLAINT_RE.search(folded) or any(
+                o.kind != "township" for o in self.offices_named(ctx.snapshot, folded))):
+            # "几点/在哪" about a bus or the weather is not a question for an office; a place
+            # name alone (红湾寺) does not make it one
             return self.contacts_reply(ctx, text, match)
+        started = flows.maybe_start(ctx, match, text)  # "我能领……吗" opens the eligibility dialogue
+        if started is not None:
+            return started
         if match.confident and match.best is not None:
             best = match.best
             if best.faq_id:

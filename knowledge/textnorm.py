@@ -29,10 +29,14 @@ FUNCTION_CHARS = set("我你他她它们的地得了着过是不没在有个这�
 _FUZZY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ang", "an"), ("eng", "en"), ("ing", "in"), ("l", "n")]
 
 
+# Hexi dialect characters with a plain equivalent (尕娃 = 小孩, 尕卖部 = 小卖部).
+DIALECT = str.maketrans({"尕": "小"})
+
+
 def fold(text: str) -> str:
-    """NFKC, simplified characters, lower case, punctuation and emoji to spaces."""
+    """NFKC, simplified characters, dialect characters, lower case, punctuation and emoji to spaces."""
     text = unicodedata.normalize("NFKC", text or "")
-    text = zhconv.convert(text, "zh-cn")
+    text = zhconv.convert(text, "zh-cn").translate(DIALECT)
     text = text.lower()
     text = DROP.sub(" ", text)
     return SPACES.sub(" ", text).strip()
