@@ -419,12 +419,11 @@ class Engine:
                 actions.append({"type": "faq", "id": cand.faq_id} if cand.faq_id else
                                {"type": "clause", "id": cand.clause})
         if match.out_of_scope:
-            text = msg("out_of_scope", ctx.locale)
+            text = msg("out_of_scope", ctx.locale) + "\n" + msg("hotlines", ctx.locale)
         elif options:
-            text = msg("fallback_suggest", ctx.locale)
+            text = msg("fallback_suggest", ctx.locale)  # names the hotlines itself, before the choices
         else:
-            text = msg("fallback", ctx.locale)
-        text += "\n" + msg("hotlines", ctx.locale)
+            text = msg("fallback", ctx.locale) + "\n" + msg("hotlines", ctx.locale)
         reply = Reply(text, "fallback", score=match.best.score if match.best else None, options=options,
                       locale=ctx.locale)
         return ctx.offer(reply, actions) if options else reply

@@ -331,14 +331,14 @@ class Matcher:
         oos = [c for c in cands if c.kind == "oos"]
         result.best = in_scope[0] if in_scope else None
         result.out_of_scope_best = oos[0] if oos else None
-        seen: set[str] = set()
+        # "Did you mean": the best entry of each of the top clauses, so three choices are
+        # three different policies rather than three wordings of one
+        seen_clauses: set[str | None] = set()
         for c in in_scope:
-            label = c.key if c.kind == "faq" else "clause:" + c.key
-            if c.kind == "clause" and any(s.clause == c.clause for s in result.suggestions):
+            if c.clause in seen_clauses:
                 continue
-            if label not in seen:
-                seen.add(label)
-                result.suggestions.append(c)
+            seen_clauses.add(c.clause)
+            result.suggestions.append(c)
             if len(result.suggestions) >= 3:
                 break
         best_score = result.best.score if result.best else 0.0
