@@ -1,0 +1,43 @@
+"""The WeChat Official Account channel (公众号): endpoint, retries, replies, menu, simulator.
+
+One message: verify the signature (constant time) → read the body (size limit,
+hardened XML, AES in safe mode) → route by MsgType/Event → claim its key in
+`wechat_messages` (exactly once across workers) → the engine, within the reply
+deadline → render ≤ 2048 bytes, escape CDATA → encrypt in safe mode.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from .cli import wechat_cli
+from .config import WeChatSettings
+from .views import bp
+
+__all__ = ["bp", "init_app"]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.cli.add_command(wechat_cli)
+    config = WeChatSettings.from_config(app.config)
+    if config.aes_key and not config.aes_ready:
+        logging.getLogger(__name__).error(
+            "WECHAT.ENCODING_AES_KEY must be 43 characters and APP_ID set; safe-mode messages cannot be read")
+    if config.token and not app.testing:
+        # A configured account serves WeChat: build the engine now, not inside the first
+        # message's 5 seconds.
+        threading.Thread(target=warm_up, args=(app,), name="wechat-warm-up", daemon=True).start()
+
+
+def warm_up(app: Flask) -> None:
+    """Open the database and build the engine (matcher index) ahead of the first message."""
+    from ..db import get_engine
+
+    try:
+        with app.app_context():
+            get_engine()
+    except Exception:  # noqa: BLE001 — the first message will try again and report it
+        logging.getLogger(__name__).exception("wechat warm-up failed")
