@@ -1,0 +1,92 @@
+"""The eligibility package's Chinese sentences (eligibility/messages/<locale>.yaml).
+
+Reasons, error messages, field and option labels all come from the catalog, so the
+wording can be edited without touching a rule. `eligibility` never imports `bot`
+(ARCHITECTURE.md), hence its own small catalog beside bot's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.parameters import format_value
+
+MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+# Stands for the lead office's name until the service knows the snapshot (Result.finalize).
+OFFICE = "\u2063office\u2063"
+
+
+@lru_cache(maxsize=None)
+def _catalog(locale: str) -> dict[str, str]:
+    path = MESSAGES_DIR / f"{locale}.yaml"
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), value)
+        else:
+            flat[prefix] = str(node)
+
+    walk("", data)
+    return flat
+
+
+def t(key: str, **kwargs: Any) -> str:
+    """The sentence for `key`, formatted with kwargs; `{office}` stays a placeholder for the service."""
+    text = _catalog("zh").get(key)
+    if text is None:
+        raise KeyError(f"eligibility message {key!r} missing from messages/zh.yaml")
+    kwargs.setdefault("office", OFFICE)
+    return text.format(**kwargs)
+
+
+def has(key: str) -> bool:
+    return key in _catalog("zh")
+
+
+def label(calculator: str, field: str) -> str:
+    return t(f"fields.{calculator}.{field}")
+
+
+def option_label(calculator: str, field: str, value: Any) -> str:
+    key = f"options.{calculator}.{field}.{value}"
+    return t(key) if has(key) else str(value)
+
+
+def money(value: float | int) -> str:
+    """Yuan as a reply quotes them: 36000元, 28800.5元, and whole ten-thousands as 15万元."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") + "元"
+    if value >= 10000 and value % 10000 == 0:
+        return format_value("CNY", value)
+    return f"{value}元"
+
+
+def number(value: float | int) -> str:
+    """A count or a number of years without a trailing .0."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def percent(ratio: Fraction) -> str:
+    """A share as a percentage, truncated (never rounded up to a threshold it does not reach)."""
+    hundredths = math.floor(ratio * 10000)
+    return number(hundredths / 100) + "%"
+
+
+def day(value: dt.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"

@@ -1,0 +1,37 @@
+"""Calculators over HTTP: GET /api/v1/calculators and POST /api/v1/calculators/NAME.
+
+The view parses the request, calls `eligibility.evaluate` with the engine's current knowledge
+snapshot (so a staff override applies on the next request), and maps the package's errors:
+bad input → 400 with {"error", "field"}, unknown calculator → 404 with the same shape.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from eligibility import EligibilityError, UnknownCalculator, catalogue, evaluate
+
+from .db import get_engine
+
+bp = Blueprint("calculators_api", __name__)
+
+
+@bp.get("/api/v1/calculators")
+def list_calculators():
+    """Every calculator: name, title, clause, web page and the JSON Schema of its inputs."""
+    return jsonify({"calculators": catalogue()})
+
+
+@bp.post("/api/v1/calculators/<name>")
+def compute(name: str):
+    """Compute one calculator for the JSON object in the body (as_of optional, YYYY-MM-DD)."""
+    engine = get_engine()
+    try:
+        payload = request.get_json(force=True, silent=True)  # not JSON → None → "应为 JSON 对象"
+        with engine.db.session() as session:
+            snapshot = engine.refresh(session)
+        result = evaluate(name, payload, snapshot.parameters, engine.clock(), snapshot)
+    except UnknownCalculator as exc:
+        return jsonify(exc.to_dict()), 404
+    except EligibilityError as exc:
+        return jsonify(exc.to_dict()), 400
+    return jsonify(result.to_dict())
