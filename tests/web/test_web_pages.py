@@ -1,0 +1,308 @@
+"""Mobile web pages through the Flask client: every page, its content without JavaScript,
+bad input, the visitor cookie, no third-party assets, and the chat page's weight."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from knowledge.service import StaffService
+from webhooks.db import get_db
+
+PAGES = ["/", "/policies", "/standards", "/offices", "/complaints", "/poster", "/calc"]
+CHAT_BUDGET = 100 * 1000  # bytes, HTML + CSS + JS, uncompressed
+
+
+class Assets(HTMLParser):
+    """Collects every URL a page loads (scripts, styles, images, icons) and every link."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[str] = []
+        self.links: list[str] = []
+        self.inline_scripts = 0
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        a = dict(attrs)
+        if tag == "script":
+            if a.get("src"):
+                self.loads.append(a["src"])
+            elif a.get("type") != "application/json":
+                self.inline_scripts += 1
+        elif tag == "link" and a.get("href"):
+            self.loads.append(a["href"])
+        elif tag in ("img", "iframe", "source", "audio", "video") and a.get("src"):
+            self.loads.append(a["src"])
+        elif tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+
+
+def parse(html: str) -> Assets:
+    p = Assets()
+    p.feed(html)
+    return p
+
+
+def fetch(client, url: str) -> tuple[int, bytes]:
+    """GET a URL and close the response (static files are streamed from disk)."""
+    with client.get(url) as r:
+        return r.status_code, r.get_data()
+
+
+def text_of(html: str) -> str:
+    """What a reader without JavaScript sees: the markup without tags and scripts."""
+    html = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture(scope="module")
+def snap(app):
+    with app.app_context():
+        from webhooks.db import get_engine
+
+        return get_engine().refresh()
+
+
+@pytest.mark.parametrize("path", PAGES + ["/policies/10", "/calc/internship"])
+def test_every_page_is_served_locally(client, path):
+    r = client.get(path)
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    page = parse(r.get_data(as_text=True))
+    assert page.inline_scripts == 0  # the CSP allows only this app's script files
+    for url in page.loads:
+        assert url.startswith("/") and not url.startswith("//"), f"{path} loads {url} from elsewhere"
+        assert fetch(client, url)[0] == 200, url
+    for url in page.links:
+        assert url.startswith(("/", "#", "tel:")), f"{path} links out to {url}"
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+
+
+def test_chat_page_weight_is_within_budget(client):
+    r = client.get("/")
+    html = r.get_data()
+    total = len(html)
+    sizes = {"/": len(html)}
+    for url in parse(html.decode()).loads:
+        body = fetch(client, url)[1]
+        sizes[url] = len(body)
+        total += len(body)
+    print(f"chat page weight: {total} bytes {sizes}")
+    assert total <= CHAT_BUDGET, sizes
+
+
+def test_chat_page_sets_an_anonymous_visitor_cookie(app):
+    client = app.test_client()
+    r = client.get("/")
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("jiuye_uid=w") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # the same browser keeps its id
+    assert "Set-Cookie" not in client.get("/").headers
+    text = text_of(r.get_data(as_text=True))
+    assert "肃南县就业政策小助手" in text and "政策清单" in text  # a no-script reader is pointed to the pages
+
+
+def test_chat_conversation_is_keyed_by_the_cookie(app):
+    client = app.test_client()
+    client.get("/")
+    menu = client.post("/api/v1/ask", json={"text": "菜单"}).get_json()
+    label = next(o["label"] for o in menu["options"] if o["key"] == "2")
+    theme = client.post("/api/v1/ask", json={"text": "2"}).get_json()
+    assert theme["kind"] == "menu" and label in theme["reply"]
+    other = app.test_client()
+    other.get("/")
+    assert other.post("/api/v1/ask", json={"text": "2"}).get_json()["reply"] != theme["reply"]
+
+
+def test_a_forged_cookie_is_replaced(app):
+    client = app.test_client()
+    client.set_cookie("jiuye_uid", "<bad id>")
+    assert client.get("/").headers["Set-Cookie"].startswith("jiuye_uid=w")
+
+
+def test_policy_list_names_every_clause_by_theme(client, snap):
+    text = text_of(client.get("/policies").get_data(as_text=True))
+    for clause in snap.clauses.values():
+        assert clause.title in text
+    assert "创业贷款与创业补贴" in text and "就业见习补贴" in text
+    assert "{{" not in text  # figures are rendered, not placeholders
+
+
+def test_every_clause_has_a_page(client, snap):
+    for cid, clause in snap.clauses.items():
+        r = client.get(f"/policies/{cid}")
+        assert r.status_code == 200, cid
+        text = text_of(r.get_data(as_text=True))
+        assert clause.title in text and clause.citation in text
+        assert clause.text[:30] in text  # the original text
+        assert "{{" not in text
+        for office in clause.lead_offices:
+            assert office in text
+
+
+def test_clause_page_has_figures_windows_offices_faq_and_calculator(client, snap):
+    html = client.get("/policies/16").get_data(as_text=True)
+    text = text_of(html)
+    assert "技术技能提升补贴（中级职业资格证书）" in text and "1500元" in text
+    assert "2019年1月1日至2020年12月31日" in text and "已到期" in text
+    assert "县人社局" in text and "待公布" in text and 'href="tel:12333"' in html
+    faq = next(f for f in snap.faqs if f.clause == "16")
+    assert faq.question in text
+    assert 'href="/calc/skill_upgrade"' in html
+    assert "怎么办理" in text and "方案没有写明" in text
+
+
+def test_unknown_clause_is_a_404_page(client):
+    r = client.get("/policies/99")
+    assert r.status_code == 404 and r.mimetype == "text/html"
+    assert "没有找到" in r.get_data(as_text=True) and "99" in r.get_data(as_text=True)
+
+
+def test_standards_lists_every_figure_and_marks_expired_windows(client, snap):
+    text = text_of(client.get("/standards").get_data(as_text=True))
+    for defn in snap.parameters.defs.values():
+        assert defn.description in text, defn.name
+    assert "2026年11月27日" in text  # "today" is the engine's clock
+    assert "已到期" in text and "执行中" in text
+    assert "15万元" in text and "300万元" in text
+
+
+def test_standards_follow_the_engine_clock(tmp_path):
+    from webhooks import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "TODAY": "2019-06-01"})
+    text = text_of(app.test_client().get("/standards").get_data(as_text=True))
+    assert "已到期" not in text.replace("标为“已到期”", "")
+
+
+def test_offices_directory(client, snap):
+    html = client.get("/offices").get_data(as_text=True)
+    text = text_of(html)
+    for office in snap.offices.values():
+        if office.kind != "hotline":
+            assert office.name in text
+    assert "待公布" in text
+    assert 'href="tel:12333"' in html and 'href="tel:12345"' in html
+
+
+def test_offices_show_a_number_once_staff_enter_it(fresh_app):
+    with fresh_app.app_context():
+        with get_db().session() as s:
+            StaffService(s).update_office("hrss", {"phone": "0936-0000000"}, author="test", reason="test")
+    html = fresh_app.test_client().get("/offices").get_data(as_text=True)
+    assert 'href="tel:0936-0000000"' in html
+
+
+def test_complaint_hotline_is_12345_until_staff_set_one(client, fresh_app):
+    text = text_of(client.get("/complaints").get_data(as_text=True))
+    assert "12345" in text and "待公布" in text
+    with fresh_app.app_context():
+        with get_db().session() as s:
+            StaffService(s).set_setting("complaint_hotline", "0936-1234567", author="test", reason="test")
+    html = fresh_app.test_client().get("/complaints").get_data(as_text=True)
+    assert 'href="tel:0936-1234567"' in html and "待公布" not in text_of(html)
+
+
+def test_poster_has_a_qr_code_for_this_host(client):
+    from webhooks.web.poster import qr_svg
+
+    html = client.get("/poster", base_url="http://jiuye.test/").get_data(as_text=True)
+    assert "http://jiuye.test/" in html
+    assert qr_svg("http://jiuye.test/") in html
+    assert "12333" in html and "12345" in html
+    svg = client.get("/poster/qr.svg", base_url="http://jiuye.test/")
+    assert svg.mimetype == "image/svg+xml" and svg.get_data(as_text=True) == qr_svg("http://jiuye.test/")
+
+
+def test_poster_uses_public_base_url(tmp_path):
+    from webhooks import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+                      "PUBLIC_BASE_URL": "https://jiuye.example.gov.cn"})
+    html = app.test_client().get("/poster").get_data(as_text=True)
+    assert "https://jiuye.example.gov.cn/" in html and "localhost" not in html
+
+
+def test_poster_escapes_a_hostile_host(client):
+    html = client.get("/poster", headers={"Host": 'x"><script>alert(1)</script>'}).get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+
+
+def test_dates_are_shown_in_chinese():
+    from webhooks.web.common import cn_date
+
+    assert cn_date(dt.date(2020, 12, 31)) == "2020年12月31日"
+
+
+def _calculators():
+    from webhooks.web.calc import _catalogue
+
+    return _catalogue()
+
+
+needs_calculators = pytest.mark.skipif(not _calculators(), reason="the eligibility package (calculators) is not installed")
+
+
+def test_unknown_calculator_is_a_404_page(client):
+    for method in (client.get, client.post):
+        r = method("/calc/no_such_thing")
+        assert r.status_code == 404 and "没有找到" in r.get_data(as_text=True)
+
+
+@needs_calculators
+def test_calculator_list_links_every_calculator(client):
+    html = client.get("/calc").get_data(as_text=True)
+    for calc in _calculators():
+        assert f'href="/calc/{calc["name"]}"' in html and calc["title"] in html
+
+
+@needs_calculators
+@pytest.mark.parametrize("calc", _calculators() or [{}], ids=lambda c: c.get("name", "none"))
+def test_every_calculator_has_a_form_from_its_schema(client, calc):
+    html = client.get(f"/calc/{calc['name']}").get_data(as_text=True)
+    for name, prop in calc["input_schema"]["properties"].items():
+        assert f'name="{name}"' in html and prop["title"] in html
+        for label in (prop.get("x-labels") or {}).values():
+            assert label in html
+    for name in calc["input_schema"].get("required") or []:
+        assert re.search(rf'name="{name}"[^>]*required', html), name
+
+
+@needs_calculators
+def test_calculator_form_computes_with_the_shared_engine(client):
+    r = client.post("/calc/internship", data={"interns": "5", "months": "6", "retained": "3", "as_of": ""})
+    text = text_of(r.get_data(as_text=True))
+    api = client.post("/api/v1/calculators/internship", json={"interns": 5, "months": 6, "retained": 3}).get_json()
+    assert r.status_code == 200 and "符合条件" in text and "36000元" in text
+    for reason in api["reasons"]:
+        assert reason in text
+    assert "就业见习补贴标准（每人每月）" in text  # the figures used
+    assert "县人社局" in text and "待公布" in text  # where to go
+    assert 'value="5"' in r.get_data(as_text=True)  # the answers stay in the form
+
+
+@needs_calculators
+def test_calculator_form_marks_an_expired_window(client):
+    r = client.post("/calc/skill_upgrade", data={"level": "intermediate", "insured_years": "1.5"})
+    text = text_of(r.get_data(as_text=True))
+    assert "2019年1月1日至2020年12月31日" in text and "已到期" in text
+    past = text_of(client.post("/calc/skill_upgrade", data={"level": "intermediate", "insured_years": "1.5",
+                                                            "as_of": "2020-06-01"}).get_data(as_text=True))
+    assert "符合条件" in past and "1500元" in past and "2020年6月1日" in past
+
+
+@needs_calculators
+@pytest.mark.parametrize("data,field", [
+    ({"interns": "0", "months": "6"}, "interns"),
+    ({"interns": "五", "months": "6"}, "interns"),
+    ({"months": "6"}, "interns"),
+    ({"interns": "2", "months": "6", "as_of": "明天"}, "as_of"),
+])
+def test_bad_answers_are_named_at_their_field(client, data, field):
+    r = client.post("/calc/internship", data=data)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'role="alert"' in html
+    assert re.search(rf'id="f-{field}"[^>]*\binvalid\b|class="field invalid" id="f-{field}"', html), html[:0]
+    assert "符合条件" not in text_of(html)

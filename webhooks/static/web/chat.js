@@ -1,0 +1,233 @@
+/* The chat page: bubbles, quick replies, office cards and links from the reply contract.
+   Talks to POST /api/v1/ask; the conversation key is the jiuye_uid cookie the page set,
+   and a short history stays in localStorage so a reload shows the same conversation. */
+(function () {
+  'use strict';
+  var KEY = 'jiuye_chat_v1', MAX = 40, TIMEOUT = 20000;
+  var S = JSON.parse(document.getElementById('strings').textContent);
+  var log = document.getElementById('log');
+  var form = document.getElementById('ask');
+  var input = document.getElementById('q');
+  var busy = false;
+  var history = load();
+
+  function load() {
+    try {
+      var h = JSON.parse(localStorage.getItem(KEY) || '[]');
+      return Array.isArray(h) ? h : [];
+    } catch (e) { return []; }
+  }
+  function save() {
+    history = history.slice(-MAX);
+    try { localStorage.setItem(KEY, JSON.stringify(history)); } catch (e) { /* full or private mode */ }
+  }
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) { n.className = cls; }
+    if (text !== undefined && text !== null) { n.textContent = String(text); }
+    return n;
+  }
+  function safeUrl(u) {
+    u = String(u || '');
+    return (/^\/(?!\/)/.test(u) || /^https?:\/\//i.test(u)) ? u : null;
+  }
+  function tel(n) { return 'tel:' + String(n).replace(/[^0-9+\-]/g, ''); }
+  function telLink(n) { var a = el('a', null, n); a.href = tel(n); return a; }
+  function money(n) {
+    if (n === null || n === undefined) { return ''; }
+    if (n >= 10000 && n % 10000 === 0) { return (n / 10000) + '万元'; }
+    return n + '元';
+  }
+  function row(parent, label, value) {
+    var dt = el('dt', null, label), dd = el('dd');
+    if (value && value.nodeType) { dd.appendChild(value); } else { dd.textContent = value || S.not_published; }
+    parent.appendChild(dt); parent.appendChild(dd);
+  }
+
+  function msgBox(who) {
+    var m = el('div', 'msg ' + who);
+    if (who === 'bot') { var av = el('div', 'avatar', '助'); av.setAttribute('aria-hidden', 'true'); m.appendChild(av); }
+    var b = el('div', 'bubble');
+    m.appendChild(b);
+    log.appendChild(m);
+    return { m: m, b: b };
+  }
+
+  function contactCard(c) {
+    var card = el('div', 'ccard');
+    card.appendChild(el('p', 'ccard-name', c.office));
+    var dl = el('dl', 'kv');
+    row(dl, '电话', c.phone ? telLink(c.phone) : null);
+    row(dl, '地址', c.address);
+    if (c.hours) { row(dl, '办公时间', c.hours); }
+    card.appendChild(dl);
+    if (!c.phone) {
+      var p = el('p', 'hint', S.hotline_hint + ' ');
+      p.appendChild(telLink(c.hotline || '12333'));
+      card.appendChild(p);
+    }
+    return card;
+  }
+
+  function list(parent, items, cls) {
+    if (!items || !items.length) { return; }
+    var ul = el('ul', cls);
+    items.forEach(function (t) { ul.appendChild(el('li', null, t)); });
+    parent.appendChild(ul);
+  }
+
+  function resultCard(r) {
+    var card = el('div', 'result ' + (r.eligible === true ? 'yes' : r.eligible === false ? 'no' : 'maybe'));
+    card.appendChild(el('p', 'result-head', r.eligible === true ? S.eligible : r.eligible === false ? S.not_eligible : S.office_decides));
+    var amount = '';
+    if (r.amount_range) { amount = money(r.amount_range[0]) + ' – ' + money(r.amount_range[1]); }
+    else if (r.amount !== null && r.amount !== undefined) { amount = (r.amount_kind === 'max' ? S.at_most + ' ' : '') + money(r.amount); }
+    if (amount) { card.appendChild(el('p', 'result-amount', amount)); }
+    (r.expired_notes && r.expired_notes.length ? r.expired_notes : (r.expired ? [S.expired] : [])).forEach(function (t) {
+      card.appendChild(el('p', 'warn', t));
+    });
+    list(card, r.reasons, 'reasons');
+    list(card, r.would_change, 'reasons');
+    list(card, r.notes, 'reasons');
+    return card;
+  }
+
+  function disableOld() {
+    var olds = log.querySelectorAll('.opts button');
+    for (var i = 0; i < olds.length; i++) { olds[i].disabled = true; }
+  }
+
+  function renderBot(d, live) {
+    disableOld();
+    var x = msgBox('bot'), b = x.b;
+    if (d.result) {
+      b.appendChild(el('p', 'text', S.result_title.replace('{title}', d.result.title || '')));
+      b.appendChild(resultCard(d.result));
+    } else {
+      b.appendChild(el('p', 'text', d.reply));
+    }
+    var contacts = (d.contacts && d.contacts.length) ? d.contacts : ((d.result && d.result.contacts) || []);
+    contacts.slice(0, 4).forEach(function (c) { b.appendChild(contactCard(c)); });
+    if (d.links && d.links.length) {
+      var links = el('p', 'links');
+      d.links.forEach(function (l) {
+        var u = safeUrl(l.url);
+        if (!u) { return; }
+        var a = el('a', 'chip', l.title); a.href = u; links.appendChild(a);
+      });
+      b.appendChild(links);
+    }
+    if (d.options && d.options.length) {
+      var opts = el('div', 'opts');
+      opts.setAttribute('role', 'group');
+      opts.setAttribute('aria-label', S.choose);
+      d.options.forEach(function (o) {
+        var btn = el('button', 'opt');
+        btn.type = 'button';
+        btn.setAttribute('data-key', o.key);
+        btn.appendChild(el('span', 'opt-key', o.key));
+        btn.appendChild(el('span', 'opt-label', o.label));
+        btn.disabled = !live;
+        btn.addEventListener('click', function () { send(o.key, o.label); });
+        opts.appendChild(btn);
+      });
+      b.appendChild(opts);
+    }
+    return x.m;
+  }
+
+  function renderMe(text) {
+    var x = msgBox('me');
+    x.b.appendChild(el('p', 'text', text));
+    return x.m;
+  }
+
+  function typing() {
+    var x = msgBox('bot');
+    x.m.classList.add('typing');
+    x.b.setAttribute('aria-label', S.typing);
+    x.b.appendChild(el('span', 'dot')); x.b.appendChild(el('span', 'dot')); x.b.appendChild(el('span', 'dot'));
+    return x.m;
+  }
+
+  function toBottom() { window.scrollTo(0, document.body.scrollHeight); }
+  function toTop(m) {
+    if (m.offsetHeight > window.innerHeight * 0.6) { m.scrollIntoView({ block: 'start' }); } else { toBottom(); }
+  }
+
+  function setBusy(on) {
+    busy = on;
+    form.classList.toggle('busy', on);
+    var bs = document.querySelectorAll('.inputbar button');
+    for (var i = 0; i < bs.length; i++) { bs[i].disabled = on; }
+  }
+
+  function failed(text, label, silent, why) {
+    var x = msgBox('bot');
+    x.m.classList.add('error');
+    x.b.appendChild(el('p', 'text', why));
+    var btn = el('button', 'btn retry', S.retry);
+    btn.type = 'button';
+    btn.addEventListener('click', function () { x.m.remove(); send(text, label, silent, true); });
+    x.b.appendChild(btn);
+    toBottom();
+  }
+
+  function send(text, label, silent, retry) {
+    text = String(text || '').trim();
+    if (!text || busy) { return; }
+    if (!silent && !retry) {
+      renderMe(label || text);
+      history.push({ me: label || text });
+      save();
+    }
+    var wait = typing();
+    toBottom();
+    setBusy(true);
+    var ctl = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (ctl) { ctl.abort(); } }, TIMEOUT);
+    fetch('/api/v1/ask', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+      credentials: 'same-origin',
+      body: JSON.stringify({ text: text }),
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (r) {
+      return r.json().then(function (d) { return { ok: r.ok, d: d }; });
+    }).then(function (res) {
+      clearTimeout(timer); wait.remove(); setBusy(false);
+      if (!res.ok) { failed(text, label, silent, (res.d && res.d.error) || S.error); return; }
+      var m = renderBot(res.d, true);
+      history.push({ bot: res.d });
+      save();
+      toTop(m);
+    }).catch(function () {
+      clearTimeout(timer); wait.remove(); setBusy(false);
+      failed(text, label, silent, S.offline);
+    });
+  }
+
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = input.value;
+    if (!text.trim() || busy) { return; }
+    input.value = '';
+    send(text);
+  });
+  document.getElementById('menu-btn').addEventListener('click', function () { send('菜单'); });
+
+  // Restore the conversation; a first visit opens with the menu (nothing is re-asked on reload).
+  var intro = document.getElementById('intro');
+  var lastBot = -1;
+  history.forEach(function (h, i) { if (h.bot) { lastBot = i; } });
+  if (history.length) {
+    intro.remove();
+    history.forEach(function (h, i) {
+      if (h.bot) { renderBot(h.bot, i === lastBot); } else if (h.me) { renderMe(h.me); }
+    });
+    toBottom();
+  } else {
+    intro.remove();
+    send('菜单', null, true);
+  }
+})();

@@ -1,0 +1,79 @@
+"""The web blueprint and what every page shares: the visitor cookie, the knowledge view, headers."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+
+from flask import Blueprint, Response, current_app, request
+
+from bot.engine import THEMES
+from bot.i18n import msg
+from knowledge.service import Snapshot
+
+from ..db import get_engine
+
+bp = Blueprint("web", __name__)
+
+UID_COOKIE = "jiuye_uid"
+UID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+UID_MAX_AGE = 365 * 24 * 3600
+HOTLINES = (("12333", "hotline_12333"), ("12345", "hotline_12345"))
+# Everything a page needs comes from this app: a county intranet or a weak link must not break it.
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+
+
+def snapshot() -> Snapshot:
+    """The knowledge pack as of now (rebuilt when staff changed it)."""
+    return get_engine().refresh()
+
+
+def today() -> dt.date:
+    return get_engine().clock()
+
+
+def theme_of(clause_id: str) -> str | None:
+    return next((theme for theme, ids in THEMES if clause_id in ids), None)
+
+
+def visitor_id() -> str | None:
+    uid = request.cookies.get(UID_COOKIE, "")
+    return uid if UID_RE.match(uid) else None
+
+
+@bp.app_template_global("t")
+def t(key: str, **kwargs) -> str:
+    """A catalog sentence in templates: {{ t('web_title') }}."""
+    return msg(key, **kwargs)
+
+
+@bp.app_template_filter("tel")
+def tel(number: str) -> str:
+    """A phone number as a tel: target (digits, + and - only)."""
+    return "tel:" + re.sub(r"[^0-9+\-]", "", number or "")
+
+
+@bp.app_template_filter("cn_date")
+def cn_date(day: dt.date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
+
+
+@bp.after_request
+def visitor_cookie_and_headers(response: Response) -> Response:
+    """Give each browser a stable anonymous id (the chat's conversation key) and lock pages to this app."""
+    if visitor_id() is None and response.status_code < 400:
+        response.set_cookie(UID_COOKIE, "w" + secrets.token_urlsafe(18), max_age=UID_MAX_AGE,
+                            httponly=True, samesite="Lax", secure=request.is_secure)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-cache")
+    return response
+
+
+def public_base_url() -> str:
+    """Where residents reach the assistant: PUBLIC_BASE_URL, else the address this request came to."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip()
+    return (base or request.host_url).rstrip("/") + "/"

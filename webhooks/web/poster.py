@@ -1,0 +1,48 @@
+"""A printable A4 poster with a QR code to the assistant, for township offices and notice boards."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import qrcode
+import qrcode.image.svg
+from flask import Response, render_template
+from markupsafe import Markup, escape
+
+from bot.engine import THEMES
+from bot.i18n import msg
+
+from .common import bp, public_base_url, snapshot
+
+
+@lru_cache(maxsize=16)
+def qr_svg(url: str) -> str:
+    """The QR code of `url` as an SVG document (vector: sharp at any print size)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,
+                       image_factory=qrcode.image.svg.SvgPathImage)
+    qr.add_data(url)
+    qr.make(fit=True)
+    svg = qr.make_image().to_string(encoding="unicode")
+    # Size it with CSS, not millimetres, and give screen readers a name.
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="二维码：{escape(url)}" class="qr" ', 1)
+    for attr in ("width", "height"):
+        start = svg.find(f' {attr}="')
+        if start != -1:
+            end = svg.find('"', start + len(attr) + 3)
+            svg = svg[:start] + svg[end + 1:]
+    return svg
+
+
+@bp.get("/poster")
+def poster():
+    """A4 poster: QR code to the chat page (PUBLIC_BASE_URL, else this host), themes, hotlines."""
+    url = public_base_url()
+    themes = [msg(f"theme_{theme}") for theme, _ in THEMES][:8]
+    return render_template("web/poster.html", url=url, qr=Markup(qr_svg(url)), themes=themes,
+                           complaint=snapshot().complaint_hotline)
+
+
+@bp.get("/poster/qr.svg")
+def poster_qr():
+    """The same QR code as a file, for staff who make their own notices."""
+    return Response(qr_svg(public_base_url()), mimetype="image/svg+xml",
+                    headers={"Content-Disposition": 'inline; filename="jiuye-qr.svg"'})
