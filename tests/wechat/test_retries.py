@@ -235,9 +235,9 @@ def deliver_from_processes(url: str, xml: str, n: int = 3, aes: bool = False) ->
                 p.wait()
 
 
-def _check_once_across_processes(app, url: str, aes: bool) -> None:
+def _check_once_across_processes(app, url: str, aes: bool, n: int = 3) -> None:
     user = "o_proc_" + uuid.uuid4().hex[:8]
-    results = deliver_from_processes(url, text_message(user, "见习补贴一个月多少", 993001), aes=aes)
+    results = deliver_from_processes(url, text_message(user, "见习补贴一个月多少", 993001), n=n, aes=aes)
     assert [r["status"] for r in results] == [200] * len(results)
     assert len({r["body"] for r in results}) == 1
     assert "第12条" in results[0]["body"]

@@ -34,10 +34,9 @@ def init_app(app: Flask) -> None:
 
 def warm_up(app: Flask) -> None:
     """Open the database and build the engine (matcher index) ahead of the first message."""
-    from ..db import get_engine
+    from .views import engine
 
     try:
-        with app.app_context():
-            get_engine()
+        engine(app)
     except Exception:  # noqa: BLE001 — the first message will try again and report it
         logging.getLogger(__name__).exception("wechat warm-up failed")

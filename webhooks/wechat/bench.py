@@ -37,7 +37,7 @@ def run(n: int = 300, warmup: int = 20, database_url: str | None = None) -> dict
 
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        app = create_app({"DATABASE_URL": url, "WECHAT": BENCH_WECHAT})
+        app = create_app({"TESTING": True, "DATABASE_URL": url, "WECHAT": BENCH_WECHAT})
         with app.app_context():
             started = time.perf_counter()
             questions = [p for f in get_engine().snapshot.faqs for p in (f.question, *f.phrasings)]

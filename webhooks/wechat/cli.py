@@ -59,11 +59,12 @@ def menu_command(print_: bool, push: bool, base_url: str | None) -> None:
 @click.option("--xml", "show_xml", is_flag=True, help="Print the reply XML instead of its text.")
 def simulate_command(text: str, aes: bool, user: str, show_xml: bool) -> None:
     """Send TEXT as WeChat would (signed, optionally encrypted) and print the reply."""
-    from ..db import get_engine
     from .simulator import WeChatSimulator
+    from .views import engine
 
-    get_engine()  # build it outside the reply deadline, as a running server has
-    sim = WeChatSimulator(current_app._get_current_object(), aes=aes, user=user)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    engine(app)  # built before the message, as on a running server (not inside its 4 s)
+    sim = WeChatSimulator(app, aes=aes, user=user)
     made = sim.ensure_credentials()
     if made:
         click.echo(f"(no {', '.join(made)} configured: using a throwaway one for this run)", err=True)

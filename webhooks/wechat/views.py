@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template_string, request
 
+from bot.engine import Engine
 from bot.i18n import msg
 from bot.reply import Reply
 
@@ -43,6 +44,7 @@ class ChannelState:
     store: MessageStore | None = None
     executor: ThreadPoolExecutor | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    engine_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get_store(self, settings: WeChatSettings) -> MessageStore:
         if self.store is None:
@@ -63,6 +65,12 @@ class ChannelState:
 def state(app: Flask | None = None) -> ChannelState:
     app = app or current_app
     return app.extensions.setdefault(EXTENSION, ChannelState())
+
+
+def engine(app: Flask) -> Engine:
+    """The app's engine; the warm-up thread and the first messages build it once, not each."""
+    with state(app).engine_lock, app.app_context():
+        return get_engine()
 
 
 def settings() -> WeChatSettings:
@@ -186,8 +194,7 @@ def run_before(deadline: float, handler: Handler, message: Message) -> Reply | N
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def job() -> Reply | None:
-        with app.app_context():
-            return handler(message, get_engine().handle)
+        return handler(message, engine(app).handle)
 
     future = state(app).get_executor().submit(job)
     return future.result(timeout=max(0.01, deadline - time.monotonic()))
@@ -219,13 +226,15 @@ def full_answer(faq_id: str):
     from bot.engine import Context
     from knowledge.service import citation
 
-    engine = get_engine()
-    snapshot = engine.refresh()
+    bot = engine(current_app._get_current_object())  # type: ignore[attr-defined]
+    snapshot = bot.refresh()
     faq = snapshot.faq(faq_id)
     if faq is None:
         abort(404)
-    ctx = Context(engine, None, snapshot, "page", {}, "zh", engine.clock(), "web")  # type: ignore[arg-type]
-    reply = engine.faq_reply(ctx, faq, score=None)
+    # The engine's own FAQ rendering (figures in force today, expired-window notes), so the
+    # page says exactly what the cut WeChat reply began to say; it reads no session.
+    ctx = Context(bot, None, snapshot, "page", {}, "zh", bot.clock(), "web")  # type: ignore[arg-type]
+    reply = bot.faq_reply(ctx, faq, score=None)
     cite = citation(faq.clause)
     return render_template_string(
         ANSWER_PAGE, question=faq.question, answer=reply.reply,
