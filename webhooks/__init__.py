@@ -18,7 +18,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings)
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None, so setdefault was a no-op
+        app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
 
     from . import db
 
