@@ -77,7 +77,7 @@ def test_subscribe_with_or_without_a_scene_gets_the_welcome_and_menu(wechat_any,
 
 @pytest.mark.parametrize("key, expect", [
     ("POLICY", "menu_intro"), ("MENU", "menu_intro"), ("CONTACTS", "县人社局"), ("CALC", None),
-    ("CALC_INTERNSHIP", None), ("UNKNOWN_KEY", "menu_intro"),
+    ("CALC_INTERNSHIP", "见习"), ("UNKNOWN_KEY", "menu_intro"),
 ])
 def test_click_keys_reach_the_engine(wechat_any, key, expect):
     reply = wechat_any.send_event("CLICK", key)

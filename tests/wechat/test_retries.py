@@ -72,6 +72,19 @@ def test_a_retry_does_not_advance_the_conversation_twice(wechat):
     assert processed(wechat.app, wechat.user) == 2
 
 
+def test_a_retried_dialogue_answer_is_applied_once(wechat_app):
+    """A person in a calculator dialogue: the retry of an answer must not answer the next question too."""
+    control, retried = WeChatSimulator(wechat_app), WeChatSimulator(wechat_app)
+    for sim in (control, retried):
+        sim.send_event("CLICK", "CALC_INTERNSHIP", create_time=1700000300)
+    expected = [control.send_text("1", msg_id=5590001).text, control.send_text("3", msg_id=5590002).text]
+    first = retried.send_text("1", msg_id=5590101)
+    again = retried.send_text("1", msg_id=5590101)
+    after = retried.send_text("3", msg_id=5590102)
+    assert again.body == first.body
+    assert [first.text, after.text] == expected
+
+
 def test_the_same_msg_id_from_another_sender_is_another_message(wechat):
     a = wechat.send_text("见习补贴一个月多少", msg_id=5570001)
     b = wechat.send_text("菜单", msg_id=5570001, user=wechat.user + "_2")
