@@ -133,13 +133,14 @@ def start(ctx: "Context", name: str, intro: str = "", said: str = "") -> Reply:
     if form is None:
         return list_calculators(ctx, intro=msg("flows_unknown", ctx.locale))
     dlg = Dialogue.begin(form, _now(ctx), _view(ctx))
-    if said:
-        dlg.prefill(said)
+    filled = dlg.prefill(said) if said else []
     _save(ctx, dlg)
     if dlg.done:
         return _finish(ctx, dlg)
-    before = "\n\n".join(p for p in (intro, form.intro + msg("flows_controls", ctx.locale)) if p)
-    return _ask(ctx, dlg, before)
+    opening = form.intro + msg("flows_controls", ctx.locale)
+    if filled:
+        opening += "\n" + msg("flows_prefilled", ctx.locale, answers="；".join(dlg.summary(filled)))
+    return _ask(ctx, dlg, "\n\n".join(p for p in (intro, opening) if p))
 
 
 def is_open(ctx: "Context") -> bool:
@@ -156,7 +157,7 @@ def handle(ctx: "Context", text: str) -> Reply | None:
     try:
         value = dlg.parse(text)
     except AnswerError as exc:
-        if _looks_like_question(ctx, text):
+        if not exc.unsure and _looks_like_question(ctx, text):
             return None
         misses = dlg.miss()
         dlg.touch(now)

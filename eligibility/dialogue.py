@@ -36,9 +36,10 @@ UNITS = ("people", "months", "years", "age", "yuan", "")
 class AnswerError(ValueError):
     """An answer the current question cannot use; `message` says why and what to send."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, unsure: bool = False):
         super().__init__(message)
         self.message = message
+        self.unsure = unsure  # the person said they do not know (an answer, not a new question)
 
 
 # ------------------------------------------------------------------------------- free answers
@@ -421,13 +422,12 @@ class Dialogue:
         slot = self.current()
         if slot is None:
             raise RuntimeError("the form is complete")
+        if any(word in _clean(text) for word in UNSURE):
+            raise AnswerError(t("dialogue.unsure", invalid=self._invalid(slot)), unsure=True)
         try:
-            if any(word in _clean(text) for word in UNSURE):
-                raise AnswerError(t("dialogue.unsure", invalid=self._invalid(slot)))
-            value = self._parse(slot, text)
+            return self._parse(slot, text)
         except AnswerError as exc:
             raise AnswerError(exc.message or self._invalid(slot)) from None
-        return value
 
     def _invalid(self, slot: Slot) -> str:
         return _render(slot.invalid, self.view) or t(f"dialogue.invalid_{slot.type}")
@@ -531,11 +531,11 @@ class Dialogue:
         """The calculator inputs: answers of the slots that apply."""
         return {s.name: self.answers[s.name] for s in self.form.slots if s.name in self.answers and self.applies(s)}
 
-    def summary(self) -> list[str]:
-        """'label：answer' lines of what has been answered (for the result message)."""
+    def summary(self, names: list[str] | None = None) -> list[str]:
+        """'label：answer' for what has been answered (or for the slots `names`)."""
         lines = []
         for slot in self.form.slots:
-            if slot.name not in self.answers or not self.applies(slot):
+            if slot.name not in self.answers or not self.applies(slot) or (names is not None and slot.name not in names):
                 continue
             value = self.answers[slot.name]
             shown = next((_render(o.label, self.view) for o in slot.choices() if o.value == str(value).lower()

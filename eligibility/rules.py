@@ -19,7 +19,7 @@ from .errors import InvalidInput
 from .registry import calculator
 from .result import Result
 from .schema import Field
-from .texts import day, label, money, number, option_label, percent, t
+from .texts import day, label, listing, money, number, option_label, percent, plain_amount as _plain, t
 
 
 class Run:
@@ -67,7 +67,7 @@ class Run:
     def missing_sentences(self) -> list[str]:
         out = []
         for (kind, since), whats in self.missing.items():
-            what = "、".join(whats[:2]) + (t("common.and_more") if len(whats) > 2 else "")
+            what = listing(whats)
             if kind == "yet":
                 out.append(self.say("common.no_figure_yet", what=what, since=day(since)))
             else:
@@ -125,17 +125,6 @@ class Run:
                       [_plain(x) for x in amount_range] if amount_range is not None else None, self.expired,
                       self.reasons, [], t(f"titles.{self.name}"), self.changes, self.expired_notes, self.notes,
                       dict(self.inputs))
-
-
-def _plain(value: Any) -> Any:
-    """Whole yuan as int; otherwise at most two decimals."""
-    if value is None:
-        return None
-    if isinstance(value, Fraction):
-        value = float(value)
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else round(value, 2)
-    return value
 
 
 def reached(part: int | float, whole: int | float, percent_value: int | float) -> bool:

@@ -88,5 +88,21 @@ def percent(ratio: Fraction) -> str:
     return number(hundredths / 100) + "%"
 
 
+def plain_amount(value: Any) -> Any:
+    """Whole yuan as int; otherwise at most two decimals (JSON-friendly)."""
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        value = float(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 2)
+    return value
+
+
+def listing(items: list[str], named: int = 2) -> str:
+    """At most `named` items joined with 、, then 等标准."""
+    return "、".join(items[:named]) + (t("common.and_more") if len(items) > named else "")
+
+
 def day(value: dt.date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"

@@ -63,10 +63,10 @@ class YamlItem(pytest.Function):
     def reportinfo(self):
         return self.path, 0, f"{self.path.name}: {self.name}"
 
-    def repr_failure(self, excinfo, style=None):  # noqa: ANN001
+    def repr_failure(self, excinfo):  # noqa: ANN001
         if isinstance(excinfo.value, CaseFailure):
             return f"{self.path.name} — {self.name}\n{excinfo.value}"
-        return super().repr_failure(excinfo, style=style)
+        return super().repr_failure(excinfo)
 
 
 # ---------------------------------------------------------------------------- matching
@@ -99,7 +99,7 @@ def subset_diff(want: Any, got: Any, where: str = "") -> list[str]:
 
 
 def texts_missing(wanted: Any, lines: list[str], label: str) -> list[str]:
-    wanted = [wanted] if isinstance(wanted, str) else list(wanted or [])
+    wanted = _pieces(wanted)
     joined = "\n".join(lines)
     return [f"{label}: no sentence contains {w!r}" for w in wanted if w not in joined]
 
@@ -155,19 +155,21 @@ class TranscriptFile(pytest.File):
     def collect(self):
         data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         for spec in data:
-            def run(database: Database, spec: dict[str, Any] = spec, stem: str = self.path.stem) -> None:
-                Transcript(database, spec, stem).play()
+            def run(database: Database, engine: Engine, spec: dict[str, Any] = spec, stem: str = self.path.stem) -> None:
+                Transcript(database, spec, stem, engine).play()
 
             yield YamlItem.from_parent(self, name=spec["name"], callobj=run, spec=spec)
 
 
 class Transcript:
-    def __init__(self, database: Database, spec: dict[str, Any], stem: str):
+    def __init__(self, database: Database, spec: dict[str, Any], stem: str, shared: Engine):
         self.database = database
         self.spec = spec
         self.settings = {"TODAY": str(spec.get("today") or TODAY.isoformat())}
         self.settings.update(spec.get("settings") or {})
-        self.engine = Engine(database, self.settings)
+        # the session's engine (today pinned) unless the transcript sets its own day or settings
+        own = "today" in spec or "settings" in spec
+        self.engine = Engine(database, self.settings) if own else shared
         self.user = f"t:{stem}:{uuid.uuid4().hex[:8]}"
 
     def play(self) -> None:
@@ -207,16 +209,15 @@ class Transcript:
         for key in ("kind", "clause", "faq_id"):
             if key in expect and getattr(reply, key) != (str(expect[key]) if expect[key] is not None else None):
                 problems.append(f"{key}: expected {expect[key]!r}, got {getattr(reply, key)!r}")
-        for piece in ([expect["contains"]] if isinstance(expect.get("contains"), str) else expect.get("contains", [])):
+        for piece in _pieces(expect.get("contains")):
             if piece not in text:
                 problems.append(f"reply does not contain {piece!r}")
-        for piece in ([expect["not_contains"]] if isinstance(expect.get("not_contains"), str)
-                      else expect.get("not_contains", [])):
+        for piece in _pieces(expect.get("not_contains")):
             if piece in text:
                 problems.append(f"reply should not contain {piece!r}")
         if "options" in expect and len(reply.options) != expect["options"]:
             problems.append(f"options: expected {expect['options']}, got {len(reply.options)}")
-        for piece in expect.get("option_contains", []):
+        for piece in _pieces(expect.get("option_contains")):
             if not any(piece in o["label"] for o in reply.options):
                 problems.append(f"no option label contains {piece!r}")
         if "result" in expect:
@@ -240,3 +241,10 @@ class Transcript:
             elif not all(c.get("hotline") == "12333" for c in reply.contacts):
                 problems.append("contacts without the 12333 hotline")
         return problems
+
+
+def _pieces(value: Any) -> list[str]:
+    """A YAML string or list of strings (numbers such as 12333 read as text)."""
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list) else [value])]

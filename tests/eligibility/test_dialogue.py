@@ -1,0 +1,218 @@
+"""The dialogue runner without the bot: free answers, forms as data, state, expiry; and the
+flows hooks: when a question opens a dialogue, the clock, the size of the result bubble."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import flows
+from bot.engine import Engine
+from bot.reply import Incoming
+from eligibility import REGISTRY
+from eligibility.dialogue import AnswerError, Dialogue, Form, load_forms, parse_bool, parse_quantity
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("text,unit,value", [
+    ("三个月", "months", 3), ("3个", "people", 3), ("120人", "people", 120), ("一百二十", "people", 120),
+    ("１２０", "people", 120), ("一百二", "people", 120), ("一百零五", "people", 105), ("十二", "months", 12),
+    ("两千五", "yuan", 2500), ("三万五", "yuan", 35000), ("2万", "yuan", 20000), ("两万元", "yuan", 20000),
+    ("1.5万", "yuan", 15000), ("大概120人左右", "people", 120), ("一共有5个", "people", 5), ("没有", "people", 0),
+    ("一年", "months", 12), ("两年", "months", 24), ("半年", "months", 6), ("一年半", "years", 1.5),
+    ("18个月", "years", 1.5), ("1.5年", "years", 1.5), ("一点五", "years", 1.5), ("二十岁", "age", 20),
+    ("３.", "people", 3),
+])
+def test_free_numbers(text, unit, value):
+    assert parse_quantity(text, unit) == value
+
+
+@pytest.mark.parametrize("text", ["好多", "三四个", "3到5个", "abc", "", "见习补贴多少钱"])
+def test_numbers_it_cannot_use(text):
+    with pytest.raises(AnswerError):
+        parse_quantity(text, "people")
+
+
+@pytest.mark.parametrize("text,value", [
+    ("是", True), ("是的", True), ("对", True), ("有", True), ("嗯", True), ("1", True), ("１", True),
+    ("不是", False), ("没有", False), ("没", False), ("否", False), ("2", False), ("没有拖欠", False),
+    ("有拖欠", True), ("不对", False),
+])
+def test_yes_no(text, value):
+    assert parse_bool(text) is value
+
+
+@pytest.mark.parametrize("text", ["是不是要交社保", "什么意思", "随便"])
+def test_yes_no_it_cannot_use(text):
+    with pytest.raises(AnswerError):
+        parse_bool(text)
+
+
+def test_every_calculator_has_a_form_that_fits_it():
+    forms = load_forms()
+    assert list(forms) == REGISTRY.names()
+    for name, form in forms.items():
+        assert form.intro and form.keywords and form.slots, name
+        for slot in form.slots:
+            assert slot.question and slot.invalid, (name, slot.name)
+            if slot.type in ("choice", "bool"):
+                assert 2 <= len(slot.choices()) <= 9
+
+
+def test_a_form_that_does_not_fit_its_calculator_is_refused():
+    with pytest.raises(ValueError, match="never asked"):
+        Form.from_mapping({"calculator": "internship", "slots": [
+            {"name": "interns", "type": "int", "question": "几人？"}]})
+    with pytest.raises(ValueError, match="does not fit"):
+        Form.from_mapping({"calculator": "skill_master_studio", "slots": [
+            {"name": "level", "type": "int", "question": "？"}]})
+    with pytest.raises(ValueError, match="options differ"):
+        Form.from_mapping({"calculator": "skill_master_studio", "slots": [
+            {"name": "level", "type": "choice", "question": "？", "options": [{"value": "county"}]}]})
+
+
+def test_runner_fills_a_form_with_plain_json_state(pack_snapshot):
+    view = pack_snapshot.parameters.at(dt.date(2026, 11, 27))
+    dlg = Dialogue.begin(load_forms()["startup_loan"], NOW, view)
+    assert dlg.prompt().options == [{"key": "1", "label": "个人从事个体经营（个体户）"}, {"key": "2", "label": "小微企业"}]
+    for answer in ("2", "一百二十人", "18个", "一年", "没有"):
+        dlg.accept(dlg.parse(answer))
+        state = json.loads(json.dumps(dlg.state))  # survives a JSON round trip (the database)
+        dlg = Dialogue(dlg.form, state, view)
+    assert dlg.done
+    assert dlg.inputs() == {"applicant": "small_business", "staff": 120, "new_hires": 18, "contract_years": 1,
+                            "arrears": False}
+
+
+def test_individual_skips_the_small_business_questions(pack_snapshot):
+    dlg = Dialogue.begin(load_forms()["startup_loan"], NOW, pack_snapshot.parameters.at(dt.date(2026, 11, 27)))
+    dlg.accept(dlg.parse("个体户"))
+    assert dlg.done and dlg.inputs() == {"applicant": "individual"}
+
+
+def test_hardship_figures_are_asked_only_while_the_window_is_open(pack_snapshot):
+    form = load_forms()["job_stabilization"]
+    for day, asked in ((dt.date(2019, 6, 1), True), (dt.date(2026, 11, 27), False)):
+        dlg = Dialogue.begin(form, NOW, pack_snapshot.parameters.at(day))
+        for answer in ("1", "20000", "是"):
+            dlg.accept(dlg.parse(answer))
+        assert (dlg.current() is not None and dlg.current().name == "insured_staff") is asked
+
+
+def test_expiry_by_the_stored_timestamp(pack_snapshot):
+    dlg = Dialogue.begin(load_forms()["incubator"], NOW, None)
+    assert not dlg.expired(NOW + dt.timedelta(hours=23, minutes=59), 24)
+    assert dlg.expired(NOW + dt.timedelta(hours=24, minutes=1), 24)
+    dlg.state["updated"] = "not a time"
+    assert dlg.expired(NOW, 24)
+
+
+def test_engine_clock_can_be_injected_for_expiry(fresh_db):
+    engine = Engine(fresh_db, {"TODAY": "2026-11-27", "DIALOGUE_TTL_HOURS": 2})
+    moments = iter([NOW, NOW + dt.timedelta(hours=1), NOW + dt.timedelta(hours=3, minutes=1)])
+    current = {"t": NOW}
+
+    def now():
+        return current["t"]
+
+    engine.now = now  # the hook flows uses instead of the wall clock
+    say = lambda text: engine.handle(Incoming(user="clock", text=text))  # noqa: E731
+    current["t"] = next(moments)
+    say("测算")
+    say("6")                                  # 吸纳高校毕业生生活补贴
+    current["t"] = next(moments)
+    assert "几个月" in say("2").reply          # within two hours: still open
+    current["t"] = next(moments)
+    reply = say("12")                          # two hours after the last answer
+    assert "超过2小时没有完成" in reply.reply and "result" not in reply.to_dict()
+
+
+@pytest.mark.parametrize("text,starts", [
+    ("我能领见习补贴吗", "internship"),
+    ("我们厂能贷多少", "startup_loan"),
+    ("我们单位招了大学生能领多少生活补贴", "graduate_hiring"),
+    ("我考了中级证能领多少", "skill_upgrade"),
+    ("我们是县级孵化基地，能补多少", "incubator"),
+    ("帮我算一下稳岗返还", "job_stabilization"),
+    ("见习补贴标准是多少？", None),          # a question about the figure: the cited answer
+    ("个人创业贷款最多能贷多少？", None),
+    ("技能提升补贴参保一年就能领吗", None),    # not about oneself: the answer (with its expiry note)
+])
+def test_which_questions_open_a_dialogue(engine, text, starts):
+    reply = engine.handle(Incoming(user=f"way-{text}", text=text))
+    if starts is None:
+        assert reply.kind == "answer" and "result" not in reply.extra
+    else:
+        assert reply.kind == "flow" and reply.extra["dialogue"]["calculator"] == starts
+        assert reply.clause == REGISTRY.get(starts).clause
+        assert reply.contacts and reply.contacts[0]["hotline"] == "12333"
+    engine.handle(Incoming(user=f"way-{text}", text="退出"))
+
+
+def test_a_dialogue_opened_by_a_question_keeps_the_faq_clause_and_begins_with_its_answer(engine):
+    reply = engine.handle(Incoming(user="faq-first", text="我能领见习补贴吗"))
+    assert reply.kind == "flow" and reply.clause == "12" and reply.faq_id
+    answer = engine.snapshot.faq(reply.faq_id)
+    assert answer.clause == "12"
+    first = reply.reply.split("\n")[0]
+    assert "（依据：实施方案第12条）" in first and "见习人员属于哪一类" in reply.reply
+    assert reply.reply.index("依据") < reply.reply.index("见习人员属于哪一类")
+
+
+def test_picking_the_calculator_of_a_question():
+    assert flows._pick("我们能领多少", "16", "") == ["skill_upgrade", "poverty_hire_training", "skill_master_studio"]
+    assert flows._pick("我们的大师工作室能补多少", "16", "skill_upgrade") == ["skill_master_studio"]
+    assert flows._pick("我们能领多少", "16", "poverty_hire_training") == ["poverty_hire_training"]
+    assert flows._pick("我能领见习补贴吗", None, "") == ["internship"]
+    assert flows._pick("我能领吗", "19", "") == []
+
+
+def test_a_clause_with_several_calculators_offers_a_numbered_choice(engine):
+    from knowledge.matcher import Candidate, MatchResult
+
+    from bot.engine import Context
+
+    faq = next(f for f in engine.snapshot.faqs if f.clause == "16" and not f.calculator)
+    match = MatchResult(normalized="", threshold=0.3, best=Candidate("faq", faq.id, "16", 0.9), confident=True)
+    with engine.db.session() as session:
+        ctx = Context(engine, session, engine.snapshot, "pick", {}, "zh", dt.date(2026, 11, 27), "api")
+        reply = flows.maybe_start(ctx, match, "我们企业能领多少")
+        assert reply is not None and reply.kind == "flow" and reply.clause == "16" and reply.faq_id == faq.id
+        assert [o["label"] for o in reply.options] == ["技术技能提升补贴", "吸纳建档立卡贫困劳动力培训补助", "技能大师工作室补贴"]
+        assert [a["name"] for a in ctx.state["offered"]] == ["skill_upgrade", "poverty_hire_training",
+                                                             "skill_master_studio"]
+        assert not flows.is_open(ctx)
+        assert flows.maybe_start(ctx, match, "技能大师工作室补贴标准") is None  # no eligibility wording
+
+
+WORST_CASES = [
+    ("startup_loan", ["2", "50", "1", "半年", "有"]),
+    ("job_stabilization", ["1", "20000", "是"]),
+    ("internship", ["2", "15", "4", "2", "0"]),
+    ("training", ["1", "1", "1", "1"]),
+]
+
+
+@pytest.mark.parametrize("calc,answers", WORST_CASES, ids=[c for c, _ in WORST_CASES])
+def test_the_result_fits_one_wechat_bubble(engine, calc, answers):
+    user = f"bubble-{calc}"
+    engine.handle(Incoming(user=user, event=f"menu:CALC_{calc.upper()}"))
+    for answer in answers:
+        reply = engine.handle(Incoming(user=user, text=answer))
+    assert "result" in reply.extra
+    assert len(reply.as_text().encode("utf-8")) <= flows.WECHAT_TEXT_BYTES
+    assert "12333" in reply.reply and f"/calc/{calc}" in reply.reply
+    assert {"url": f"/calc/{calc}", "title": reply.links[0]["title"]} in reply.links
+
+
+def test_eligibility_never_imports_flask_or_bot():
+    code = "import sys, eligibility, eligibility.dialogue, eligibility.cli; " \
+           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'bot', 'webhooks')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
