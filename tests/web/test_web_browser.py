@@ -182,3 +182,13 @@ def test_calculator_form_shows_the_servers_objection(page, screenshot):
     expect(alert).to_be_visible()
     assert page.locator(".field.invalid").count() == 1
     screenshot(page, "calc-form-error")
+
+
+def test_poster_prints_on_one_a4_page(page, tmp_path):
+    page.goto("/poster")
+    expect(page.locator("svg.qr")).to_be_visible()
+    pdf = page.pdf(prefer_css_page_size=True)
+    pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
+    box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert len(pages) == 1
+    assert abs(float(box.group(1)) - 595.3) < 2 and abs(float(box.group(2)) - 841.9) < 2  # A4 in points

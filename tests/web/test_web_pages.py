@@ -306,3 +306,12 @@ def test_bad_answers_are_named_at_their_field(client, data, field):
     assert r.status_code == 200 and 'role="alert"' in html
     assert re.search(rf'id="f-{field}"[^>]*\binvalid\b|class="field invalid" id="f-{field}"', html), html[:0]
     assert "符合条件" not in text_of(html)
+
+
+def test_assets_are_versioned_and_kept_by_the_browser(client):
+    page = parse(client.get("/").get_data(as_text=True))
+    assert page.loads and all(re.search(r"\?v=[0-9a-f]{10}$", url) for url in page.loads)
+    with client.get(page.loads[0]) as r:
+        assert "max-age=31536000" in r.headers["Cache-Control"] and "no-cache" not in r.headers["Cache-Control"]
+    with client.get("/static/web/site.css") as r:  # an unversioned URL is revalidated as usual
+        assert "max-age=31536000" not in r.headers.get("Cache-Control", "")

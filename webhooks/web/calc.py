@@ -32,6 +32,11 @@ def calculator_titles() -> dict[str, str]:
     return {c["name"]: c["title"] for c in _catalogue()}
 
 
+def calculators_for(clause_id: str) -> list[str]:
+    """Names of the calculators that compute a rule of this clause."""
+    return [c["name"] for c in _catalogue() if str(c.get("clause")) == clause_id]
+
+
 @bp.app_template_filter("yuan")
 def yuan(amount: Any) -> str:
     """An amount of money: whole ten-thousands as 万元 (15万元), anything else to the yuan (36000元)."""

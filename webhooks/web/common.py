@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import secrets
+from functools import lru_cache
+from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 
 from bot.engine import THEMES
 from bot.i18n import msg
@@ -22,6 +25,35 @@ HOTLINES = (("12333", "hotline_12333"), ("12345", "hotline_12345"))
 # Everything a page needs comes from this app: a county intranet or a weak link must not break it.
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+
+
+ASSET_DIR = "web/"
+ASSET_MAX_AGE = 365 * 24 * 3600
+
+
+@lru_cache(maxsize=64)
+def _digest(path: str, mtime: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+@bp.app_template_global("asset")
+def asset(filename: str) -> str:
+    """URL of one of our static files with a content hash, so browsers may keep it for a year."""
+    path = Path(current_app.static_folder or "") / filename
+    version = _digest(str(path), path.stat().st_mtime) if path.is_file() else ""
+    return url_for("static", filename=filename, v=version or None)
+
+
+@bp.after_app_request
+def cache_versioned_assets(response: Response) -> Response:
+    """A weak rural link should fetch the CSS and JS once: hashed URLs never change content."""
+    if (request.endpoint == "static" and request.args.get("v") and response.status_code == 200
+            and (request.view_args or {}).get("filename", "").startswith(ASSET_DIR)):
+        response.cache_control.no_cache = None
+        response.cache_control.public = True
+        response.cache_control.max_age = ASSET_MAX_AGE
+        response.cache_control.immutable = True
+    return response
 
 
 def snapshot() -> Snapshot:

@@ -10,7 +10,7 @@ from bot.engine import THEMES
 from bot.i18n import msg
 from knowledge.service import ClauseInfo, Snapshot
 
-from .calc import calculator_titles
+from .calc import calculator_titles, calculators_for
 from .common import bp, snapshot, theme_of, today
 from .figures import figure_rows
 
@@ -85,7 +85,8 @@ def policy(clause_id: str):
         leads=[office_card(snap, n) for n in clause.lead_offices],
         responsible=[office_card(snap, n) for n in clause.responsible_offices if n not in clause.lead_offices],
         apply_faqs=apply_faqs, other_faqs=other_faqs, answers=answers,
-        calculators=[n for n in clause_calculators(snap, clause_id) if n in titles], calc_titles=titles,
+        calculators=[n for n in dict.fromkeys(clause_calculators(snap, clause_id) + calculators_for(clause_id))
+                     if n in titles], calc_titles=titles,
         theme_label=msg(f"theme_{theme}") if theme else "",
         prev=snap.clauses[ids[pos - 1]] if pos > 0 else None,
         next=snap.clauses[ids[pos + 1]] if pos + 1 < len(ids) else None,

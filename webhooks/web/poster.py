@@ -17,7 +17,7 @@ from .common import bp, public_base_url, snapshot
 @lru_cache(maxsize=16)
 def qr_svg(url: str) -> str:
     """The QR code of `url` as an SVG document (vector: sharp at any print size)."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
                        image_factory=qrcode.image.svg.SvgPathImage)
     qr.add_data(url)
     qr.make(fit=True)
