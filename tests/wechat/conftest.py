@@ -21,7 +21,10 @@ TODAY = "2026-11-27"
 TOKEN = "123456"
 APP_ID = "wx49f0ab532d5d035a"
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
-WECHAT = {"TOKEN": TOKEN, "APP_ID": APP_ID, "ENCODING_AES_KEY": AES_KEY, "APP_SECRET": ""}
+# A generous reply deadline: a loaded CI machine must not turn answers into "please resend";
+# the deadline tests set their own short one.
+WECHAT = {"TOKEN": TOKEN, "APP_ID": APP_ID, "ENCODING_AES_KEY": AES_KEY, "APP_SECRET": "",
+          "REPLY_DEADLINE_SECONDS": 30}
 
 # tests/wechat/ → repo root → its parent, where CI clones shared/ beside the repo.
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -35,10 +38,18 @@ def make_app(database_url: str, **wechat: Any):
                        "WECHAT": {**WECHAT, **wechat}})
 
 
+def warm(app):
+    """Open the database and build the engine, as the running server's warm-up does."""
+    from webhooks.wechat.views import engine
+
+    engine(app)
+    return app
+
+
 @pytest.fixture(scope="session")
 def wechat_app(tmp_path_factory: pytest.TempPathFactory):
     """One app with a configured account for the read-only-ish tests (users and MsgIds are unique)."""
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('wechat') / 'wechat.db'}")
+    app = warm(make_app(f"sqlite:///{tmp_path_factory.mktemp('wechat') / 'wechat.db'}"))
     yield app
     app.extensions["jiuye.db"].dispose()
 
@@ -63,7 +74,7 @@ def wechat_any(request, wechat_app) -> WeChatSimulator:
 def configured_fresh_app(fresh_app):
     """conftest's fresh_app (its own database) with the test account configured."""
     fresh_app.config["WECHAT"] = {**fresh_app.config["WECHAT"], **WECHAT}
-    return fresh_app
+    return warm(fresh_app)
 
 
 # -- a fake WeChat API on 127.0.0.1 ---------------------------------------------------------

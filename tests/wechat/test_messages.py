@@ -191,13 +191,13 @@ def test_the_reply_comes_within_the_deadline(configured_fresh_app, monkeypatch):
     original = Engine.handle
 
     def slow(self, incoming):
-        time.sleep(1.0)
+        time.sleep(3.0)
         return original(self, incoming)
 
     monkeypatch.setattr(Engine, "handle", slow)
     started = time.monotonic()
     reply = sim.send_text("见习补贴", msg_id=880001)
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 2.5
     assert reply.text == msg("wechat_slow")
     again = sim.send_text("见习补贴", msg_id=880001)  # a retry gets the same answer
     assert again.body == reply.body

@@ -24,7 +24,7 @@ from knowledge.models import QuestionLog, WechatMessage
 from webhooks.wechat.simulator import WeChatSimulator, message_xml
 from webhooks.wechat.store import MessageStore
 
-from .conftest import TODAY, WECHAT, make_app
+from .conftest import TODAY, WECHAT, make_app, warm
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -173,7 +173,7 @@ def test_a_live_claim_is_waited_for_but_never_past_the_deadline(configured_fresh
     _claim_row(configured_fresh_app, f"msg|gh_jiuye|{user}|992001", age_seconds=0)
     started = time.monotonic()
     reply = WeChatSimulator(configured_fresh_app).send_xml(text_message(user, "见习补贴", 992001))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.0
     assert reply.text == msg("wechat_slow")
     assert processed(configured_fresh_app, user) == 0
 
@@ -208,7 +208,7 @@ from webhooks.wechat.simulator import WeChatSimulator
 url, wechat, xml, aes = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4] == "aes"
 app = create_app({"TESTING": True, "DATABASE_URL": url, "TODAY": "%s", "WECHAT": wechat})
 with app.app_context():
-    get_engine()
+    get_engine()  # warm, as a running worker is
 original = Engine.handle
 def slow(self, incoming):
     time.sleep(0.5)
@@ -286,7 +286,7 @@ def pg_url():
 
 @pytest.mark.postgres
 def test_concurrent_duplicates_on_postgres(pg_url, slow_engine):
-    app = make_app(pg_url)
+    app = warm(make_app(pg_url))
     try:
         user = "o_pg_" + uuid.uuid4().hex[:8]
         for aes, msg_id in ((False, 994001), (True, 994002)):
