@@ -99,6 +99,15 @@ def page(browser, live_server):
     guard.check()
 
 
+_written: list[Path] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN001
+    """Tell where the screenshots of this run are."""
+    if _written:
+        terminalreporter.write_line(f"browser screenshots ({len(_written)}): {SCREENSHOTS}/")
+
+
 def shot(page, name: str, full_page: bool = False) -> Path:
     """Save a screenshot (the phone's screen, or the whole page) under tests/artifacts/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -107,6 +116,7 @@ def shot(page, name: str, full_page: bool = False) -> Path:
         page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=full_page)
     print(f"screenshot: {path}")
+    _written.append(path)
     return path
 
 
