@@ -135,8 +135,13 @@ def start(ctx: "Context", name: str, intro: str = "", said: str = "") -> Reply:
     dlg = Dialogue.begin(form, _now(ctx), _view(ctx))
     filled = dlg.prefill(said) if said else []
     _save(ctx, dlg)
-    if dlg.done:
-        return _finish(ctx, dlg)
+    if dlg.done:  # the opening question answered everything ("个人创业担保贷款我能贷多少")
+        reply = _finish(ctx, dlg)
+        if filled and "result" in reply.extra:
+            reply.reply = msg("flows_prefilled_done", ctx.locale, answers="；".join(
+                Dialogue(form, {"answers": reply.extra["result"]["inputs"]}, _view(ctx)).summary(filled))) \
+                + "\n" + reply.reply
+        return reply
     opening = form.intro + msg("flows_controls", ctx.locale)
     if filled:
         opening += "\n" + msg("flows_prefilled", ctx.locale, answers="；".join(dlg.summary(filled)))

@@ -8,6 +8,7 @@ not a number), negatives, unknown options — and emits the same description as 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -139,8 +140,6 @@ class InputSchema:
         return value
 
     def example(self) -> str:
-        import json
-
         sample: dict[str, Any] = {}
         for f in self.fields:
             if f.when or not f.required:

@@ -14,7 +14,8 @@ from bot import flows
 from bot.engine import Engine
 from bot.reply import Incoming
 from eligibility import REGISTRY
-from eligibility.dialogue import AnswerError, Dialogue, Form, load_forms, parse_bool, parse_quantity
+from eligibility.dialogue import (AnswerError, Dialogue, Form, load_forms, parse_bool, parse_date,
+                                  parse_option_number, parse_quantity)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.timezone.utc)
@@ -52,6 +53,24 @@ def test_yes_no(text, value):
 def test_yes_no_it_cannot_use(text):
     with pytest.raises(AnswerError):
         parse_bool(text)
+
+
+@pytest.mark.parametrize("text,value", [("2026-11-27", "2026-11-27"), ("2020年6月1日", "2020-06-01"),
+                                        ("２０２０.6.1", "2020-06-01"), ("2019/12/31号", "2019-12-31")])
+def test_dates(text, value):
+    assert parse_date(text) == value
+
+
+@pytest.mark.parametrize("text", ["2020-13-01", "明天", "6月1日"])
+def test_dates_it_cannot_use(text):
+    with pytest.raises(AnswerError):
+        parse_date(text)
+
+
+@pytest.mark.parametrize("text,value", [("2", 2), ("第二个", 2), ("二", 2), ("２.", 2), ("10", 10), ("十", 10),
+                                        ("第3项", 3), ("两个人", None), ("高级", None)])
+def test_option_numbers(text, value):
+    assert parse_option_number(text) == value
 
 
 def test_every_calculator_has_a_form_that_fits_it():
