@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
         "ENCODING_AES_KEY": "",
         "API_BASE_URL": "https://api.weixin.qq.com/cgi-bin/",
         "MAX_BODY_BYTES": 65536,
+        "REPLY_DEADLINE_SECONDS": 4.0,
+        "STALE_AFTER_SECONDS": 5.0,
     },
 }
 
@@ -53,6 +55,11 @@ def _coerce(current: Any, raw: str) -> Any:
     if isinstance(current, int) and not isinstance(current, bool):
         try:
             return int(raw)
+        except ValueError:
+            return current
+    if isinstance(current, float):
+        try:
+            return float(raw)
         except ValueError:
             return current
     if current is None and raw.strip() == "":
