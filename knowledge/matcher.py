@@ -206,7 +206,7 @@ class Matcher:
         return self.normalizer(text)
 
     def tokens(self, norm: str) -> list[str]:
-        return [w for w in self.tok.lcut(norm) if w.strip() and w not in self.stopwords]
+        return [w for w in self.tok.lcut(norm, HMM=False) if w.strip() and w not in self.stopwords]
 
     def features(self, norm: str) -> Counter:
         feats: Counter = Counter()

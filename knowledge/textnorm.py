@@ -100,6 +100,7 @@ class Normalizer:
             if 2 <= len(word) <= 4 and CJK.fullmatch(word):
                 self.by_key.setdefault(pinyin_key(word), word)
         self.vocab = set(self.by_key.values())
+        self.vocab_chars = frozenset("".join(self.vocab))
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -117,6 +118,7 @@ class Normalizer:
 
         def fix(run: str) -> str:
             out = list(run)
+            syllables: list[str] | None = None  # computed only if some window could need repair
             i = 0
             while i < len(run):
                 replaced = False
@@ -128,7 +130,13 @@ class Normalizer:
                         i += n
                         replaced = True
                         break
-                    word = self.by_key.get(pinyin_key(piece))
+                    # a repair keeps at least one character of the word, so a window sharing
+                    # no character with any policy term cannot be one
+                    if not any(c in self.vocab_chars for c in piece):
+                        continue
+                    if syllables is None:
+                        syllables = [fuzzy_syllable(c) for c in run]
+                    word = self.by_key.get(" ".join(syllables[i:i + n]))
                     if (word and word != piece and set(word) & set(piece) and not self.is_common_word(piece)
                             and not any(a != b and a in FUNCTION_CHARS for a, b in zip(piece, word))):
                         out[i:i + n] = list(word)
