@@ -6,7 +6,6 @@ bumps the pack version so every worker rebuilds its snapshot on the next message
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -3,11 +3,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
-import yaml
 
 from knowledge.db import SCHEMA_HEAD, Database
-from knowledge.pack import DATA_DIR, export, read_pack
+from knowledge.pack import export, read_pack
 from knowledge.parameters import Parameters, placeholders
 from knowledge.service import citation, load_snapshot
 

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from knowledge.parameters import ParameterError, Parameters, Window, format_value
-from knowledge.service import InvalidEdit, StaffService, load_snapshot
+from knowledge.service import StaffService, load_snapshot
 
 D = dt.date
 

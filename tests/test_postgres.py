@@ -1,35 +1,15 @@
 """PostgreSQL, the production database: migrations, seeding, answers, concurrent start-up."""
 import threading
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from bot.engine import Engine
 from bot.reply import Incoming
 from knowledge.db import Database
 from knowledge.service import StaffService, load_snapshot
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture()
-def pg_url():
-    try:
-        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
-    name = f"jiuye_test_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_postgres_migrates_seeds_and_answers(pg_url):

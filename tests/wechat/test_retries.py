@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from bot.engine import Engine
 from bot.i18n import msg
@@ -27,7 +27,6 @@ from webhooks.wechat.store import MessageStore
 from .conftest import TODAY, WECHAT, make_app, warm
 
 REPO = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def processed(app, user: str) -> int:
@@ -266,24 +265,6 @@ def test_duplicates_across_processes_on_sqlite(tmp_path):
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------
-@pytest.fixture()
-def pg_url():
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc.__class__.__name__}); "
-                    "the SQLite variants of these tests still ran")
-    name = f"jiuye_wechat_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.mark.postgres
 def test_concurrent_duplicates_on_postgres(pg_url, slow_engine):
     app = warm(make_app(pg_url))

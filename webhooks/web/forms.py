@@ -11,7 +11,6 @@ so the calculator's own message names the field.
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Mapping
