@@ -32,7 +32,6 @@ from .reply import Incoming, Reply
 
 MAX_TEXT = 5000          # longer messages are cut before matching (a politeness, not an error)
 THEME_OPTIONS = 8
-MATCH_CHARS = 600        # the matcher reads at most this much of a message
 THEMES = [  # menu order: (theme id, clause ids) — labels come from the catalog
     ("startup", ["10", "11"]),
     ("internship", ["12"]),
@@ -337,7 +336,7 @@ class Engine:
 
     def answer_text(self, ctx: Context, text: str) -> Reply:
         """Smalltalk, contacts, or the matcher's cited answer / fallback."""
-        match = self.matcher.match(text[:MATCH_CHARS])
+        match = self.matcher.match(text)
         if match.smalltalk and not CONTACT_RE.search(fold(text)):
             return Reply(msg(f"smalltalk_{match.smalltalk}", ctx.locale), "smalltalk", locale=ctx.locale)
         folded = fold(text)

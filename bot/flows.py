@@ -110,7 +110,7 @@ def _looks_like_question(ctx: "Context", text: str) -> bool:
     """Not an answer but a policy question: the matcher is confident, or it is phrased as a question."""
     if len(text) <= 2:
         return False
-    match = ctx.engine.matcher.match(text[:600])
+    match = ctx.engine.matcher.match(text)
     if match.smalltalk:
         return False
     if match.confident:

@@ -32,6 +32,7 @@ from . import textnorm
 from .service import Snapshot
 from .textnorm import CJK, Normalizer, fold
 
+MAX_CHARS = 600            # a message is read up to this length (a story rarely needs more)
 DEFAULT_THRESHOLD = 0.26   # calibrated on the dev set (scripts/calibrate.py): best in-scope recall with every out-of-scope question still falling back
 COMMON_WORD_MIN_FREQ = 100 # words rarer than this in jieba's dictionary are left out of the trimmed copy
 OOS_TERM_STRONG = 0.55     # an out-of-scope term wins unless the policy match is at least this strong
@@ -295,6 +296,7 @@ class Matcher:
 
     # -- matching -------------------------------------------------------------------
     def match(self, text: str) -> MatchResult:
+        text = text[:MAX_CHARS]
         norm = self.normalize(text)
         result = MatchResult(normalized=norm, threshold=self.threshold)
         qvec = self._vector(self.features(norm)) if norm else {}
