@@ -13,6 +13,7 @@ from knowledge.db import Database
 from knowledge.settings import load_settings
 
 from .engine import Engine
+from .i18n import msg
 from .reply import Incoming
 
 
@@ -45,7 +46,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     question = " ".join(args.question)
     if not question:
-        print("用法：python -m bot ask \"问题\"  或  python -m bot ask --jsonl < questions.txt", file=sys.stderr)
+        print(msg("cli_usage"), file=sys.stderr)
         return 2
     reply = engine.handle(Incoming(user=args.user or _fresh_user(), text=question, channel="cli"))
     if args.json:
@@ -58,7 +59,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def render_text(reply: Any) -> str:
     lines = [reply.as_text()]
     for c in reply.contacts:
-        lines.append(f"  ☎ {c['office']}：{c.get('phone') or '电话待公布'}（热线 {c.get('hotline', '12333')}）")
+        lines.append("  ☎ " + msg("cli_contact", office=c["office"], phone=c.get("phone") or msg("not_published"),
+                                    hotline=c.get("hotline", "12333")))
     for link in reply.links:
         lines.append(f"  ↗ {link['title']}: {link['url']}")
     return "\n".join(lines)
@@ -67,7 +69,7 @@ def render_text(reply: Any) -> str:
 def cmd_chat(args: argparse.Namespace) -> int:
     engine = build_engine()
     user = args.user or _fresh_user()
-    print("肃南县就业政策小助手（输入“菜单”查看目录，Ctrl-D 退出）")
+    print(msg("cli_banner"))
     while True:
         try:
             text = input("> ")
@@ -115,6 +117,8 @@ def evaluate(engine: Engine, rows: list[dict[str, Any]]) -> tuple[dict[str, Any]
 def cmd_eval(args: argparse.Namespace) -> int:
     rows = [json.loads(l) for l in Path(args.file).read_text(encoding="utf-8").splitlines() if l.strip()]
     engine = build_engine(log_questions=False)
+    if args.calibrate:
+        return calibrate(engine, rows)
     report, misses = evaluate(engine, rows)
     if args.misses:
         for m in misses:
@@ -132,6 +136,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"overall        {pct(list(report['overall']))}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+def calibrate(engine: Engine, rows: list[dict[str, Any]]) -> int:
+    """Accuracy per group at a range of matcher thresholds (how DEFAULT_THRESHOLD was chosen)."""
+    current = engine.matcher.threshold
+    print("threshold  in-scope   contacts  fallback  smalltalk  overall")
+    for step in range(16, 37, 2):
+        engine.matcher.threshold = step / 100
+        report, _ = evaluate(engine, rows)
+        g = report["groups"]
+        cells = [f"{g[k][0]}/{g[k][1]}" if k in g else "-" for k in ("in-scope", "contacts", "fallback", "smalltalk")]
+        mark = "  <- current" if abs(step / 100 - current) < 1e-9 else ""
+        print(f"  {step / 100:.2f}     " + "  ".join(f"{c:<8}" for c in cells) +
+              f" {report['overall'][0]}/{report['overall'][1]}{mark}")
+    engine.matcher.threshold = current
     return 0
 
 
@@ -157,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("--misses", action="store_true", help="print every wrong answer first")
     p.add_argument("--json", help="also write the report to this file")
+    p.add_argument("--calibrate", action="store_true", help="accuracy per group across matcher thresholds")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("bench", help="cold start, latency p50/p99, peak memory")
     p.add_argument("--file", default=str(Path(__file__).resolve().parent.parent.parent / "shared/eval/dev.jsonl"))

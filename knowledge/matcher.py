@@ -33,7 +33,7 @@ from .service import Snapshot
 from .textnorm import CJK, Normalizer, fold
 
 MAX_CHARS = 600            # a message is read up to this length (a story rarely needs more)
-DEFAULT_THRESHOLD = 0.26   # calibrated on the dev set (scripts/calibrate.py): best in-scope recall with every out-of-scope question still falling back
+DEFAULT_THRESHOLD = 0.26   # calibrated on the dev set (python -m bot eval FILE --calibrate): best in-scope recall with every out-of-scope question still falling back
 COMMON_WORD_MIN_FREQ = 100 # words rarer than this in jieba's dictionary are left out of the trimmed copy
 OOS_TERM_STRONG = 0.55     # an out-of-scope term wins unless the policy match is at least this strong
 OOS_DOC_MARGIN = 0.04      # an out-of-scope example must beat the best policy match by this much

@@ -43,3 +43,11 @@ def test_eval_prints_groups_styles_and_overall(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "in-scope" in out.stdout and "plain" in out.stdout and "overall" in out.stdout
     assert "2/2" in out.stdout
+
+
+def test_eval_calibrate_prints_accuracy_per_threshold(tmp_path):
+    data = tmp_path / "mini.jsonl"
+    data.write_text('{"q": "见习补贴一个月多少", "expect": {"clause": ["12"]}, "style": "plain"}\n', encoding="utf-8")
+    out = run(["bot", "eval", str(data), "--calibrate"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "<- current" in out.stdout and "0.16" in out.stdout and "0.36" in out.stdout
