@@ -174,6 +174,10 @@ class Engine:
         if not text or not fold(text):
             if text and has_mongolian(text):
                 return self._mongolian(ctx)
+            if flows.is_open(ctx):  # an emoji or a sticker mid-dialogue: explain and ask again
+                reply = flows.handle(ctx, text)
+                if reply is not None:
+                    return reply
             return self.menu(ctx, intro=msg("empty_text", ctx.locale))
         command = _COMMAND_OF.get(text.lower().rstrip("。.!！"))
         if command:

@@ -30,7 +30,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from eligibility import REGISTRY, InvalidInput, Result, evaluate
-from eligibility.dialogue import QUESTION_MARKS, AnswerError, Dialogue, Form, load_forms
+from eligibility.dialogue import QUESTION_MARKS, AnswerError, Dialogue, Form, is_vague_quantity, load_forms
 from eligibility.texts import money
 from knowledge.service import citation
 
@@ -107,15 +107,18 @@ def _ask(ctx: "Context", dlg: Dialogue, before: str = "") -> Reply:
 
 
 def _looks_like_question(ctx: "Context", text: str) -> bool:
-    """Not an answer but a policy question: the matcher is confident, or it is phrased as a question."""
-    if len(text) <= 2:
+    """Not an answer but a policy question: phrased as a question, or a confident match of 4+ characters.
+
+    Short words and rough amounts ("好多年", "十几个人", "一百多") are attempts at an answer even when
+    the matcher is confident about them: they get the question explained again, not an FAQ.
+    """
+    if len(text) <= 2 or is_vague_quantity(text):
         return False
+    asks = any(mark in text for mark in QUESTION_MARKS)
     match = ctx.engine.matcher.match(text)
     if match.smalltalk:
         return False
-    if match.confident:
-        return True
-    return len(text) >= 4 and any(mark in text for mark in QUESTION_MARKS)
+    return len(text) >= 4 and (asks or match.confident)
 
 
 # ------------------------------------------------------------------------------ the hooks
@@ -353,7 +356,7 @@ def result_text(ctx: "Context", form: Form, result: Result) -> str:
         lines.append(msg("result_link", ctx.locale, url=f"{base}/calc/{form.calculator}"))
         return "\n".join(lines)
 
-    reasons, changes, notes = list(result.reasons), list(result.would_change)[:2], list(result.notes)[:1]
+    reasons, changes, notes = list(result.reasons), list(result.would_change)[:2], list(result.notes)[:2]
     text = compose(reasons, changes, notes)
     while len(text.encode("utf-8")) > RESULT_BUDGET:
         if notes:

@@ -14,10 +14,9 @@ from knowledge.db import Database
 from knowledge.service import load_snapshot
 from knowledge.settings import load_settings
 
-from .errors import EligibilityError, InvalidInput
+from .errors import EligibilityError
 from .registry import REGISTRY
-from .service import catalogue, evaluate, today
-from .texts import t
+from .service import catalogue, evaluate, parse_json, today
 
 EXIT_BAD_INPUT = 2
 
@@ -36,10 +35,7 @@ def cmd_calc(args: argparse.Namespace) -> int:
     """Compute calculator NAME for the inputs given as a JSON object."""
     try:
         REGISTRY.get(args.name)
-        try:
-            payload = json.loads(args.json)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(t("errors.bad_json", detail=exc.msg), "json") from None
+        payload = parse_json(args.json, "json")
         settings = load_settings()
         database = Database(settings["DATABASE_URL"]).init()
         try:

@@ -54,7 +54,12 @@ TAIL_FILLERS = ("左右", "上下", "了吧", "了", "吧", "啊", "呀", "呢",
 ZERO_WORDS = {"没有", "没", "无", "零", "一个也没有", "一个都没有", "都没有", "没留", "没招", "一个没留", "0个"}
 TIME_UNITS = {"个月": "months", "月": "months", "年": "years", "周岁": "age", "岁": "age"}
 OTHER_UNITS = ("人", "名", "位", "个", "元钱", "元", "块钱", "块", "次")
-UNSURE = ("不清楚", "不知道", "不确定", "不晓得", "说不准", "不好说", "忘了", "记不清", "不懂")
+UNSURE = ("不清楚", "不知道", "不确定", "不晓得", "说不准", "不好说", "忘了", "记不清", "不懂", "不太清楚", "不太确定",
+          "不记得", "记不得", "搞不清", "没数", "不了解", "不太知道")
+# "十几个" "一百多人" "好多年" "三四个": a rough quantity, not a number the calculator can use.
+VAGUE_RE = re.compile(r"[几多来余]|好些|若干|[一二两三四五六七八九]{2}[个人名位年月岁]|\d+[到至~-]\d+")
+# WeChat sends its faces as [微笑] or /::) ; phones send emoji. Neither changes an answer.
+EMOJI_CODE_RE = re.compile(r"\[[\u4e00-\u9fff]{1,4}\]|/:[^\s/]{1,8}")
 QUESTION_MARKS = ("吗", "?", "？", "么", "是不是", "能不能", "可不可以", "什么", "怎么", "为啥", "为什么", "多少", "哪")
 
 YES = {"是", "是的", "对", "对的", "对呀", "有", "有的", "嗯", "恩", "好", "好的", "行", "可以", "要", "需要", "yes", "y",
@@ -64,9 +69,16 @@ NO = {"不是", "否", "没有", "没", "无", "不", "不对", "没得", "no", 
 
 
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "").strip().lower()
-    text = re.sub(r"\s+", "", text)
+    text = EMOJI_CODE_RE.sub("", unicodedata.normalize("NFKC", text or ""))
+    text = "".join(c for c in text if unicodedata.category(c) not in ("So", "Sk", "Cf", "Mn", "Me", "Cs", "Co"))
+    text = re.sub(r"\s+", "", text.strip().lower())
     return text.strip(EDGE_PUNCT)
+
+
+def is_vague_quantity(text: str) -> bool:
+    """A rough amount ("十几个", "一百多", "三四年", "好多") that cannot be one number."""
+    s = _clean(text)
+    return bool(s) and bool(VAGUE_RE.search(s)) and not any(mark in s for mark in ("吗", "?", "么", "多少", "什么"))
 
 
 def _strip_fillers(text: str) -> str:
@@ -427,6 +439,8 @@ class Dialogue:
         try:
             return self._parse(slot, text)
         except AnswerError as exc:
+            if not exc.message and slot.type in ("int", "number") and is_vague_quantity(text):
+                raise AnswerError(t("dialogue.vague", invalid=self._invalid(slot))) from None
             raise AnswerError(exc.message or self._invalid(slot)) from None
 
     def _invalid(self, slot: Slot) -> str:

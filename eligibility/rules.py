@@ -467,10 +467,12 @@ def job_stabilization(inputs: dict[str, Any], view: ParameterView, as_of: dt.dat
 def graduate_hiring(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
     """吸纳高校毕业生生活补贴 (clause 8): 1500 yuan per graduate per month, paid by the county
     finance; for newly graduated hires the enterprise's social-insurance share is also subsidised
-    (the plan gives no figure)."""
+    (the plan gives no figure). The plan says neither for how many months nor to whom it is paid:
+    the months are the asker's, and the answer says so (as the FAQ does)."""
     r = Run("graduate_hiring", "8", inputs, view, as_of)
     graduates, months = inputs["graduates"], inputs["months"]
     allowance = r.fig("graduate_hiring.monthly_allowance")
+    r.note("terms")
     r.note("social_insurance")
     if allowance is None:
         return r.result(True)

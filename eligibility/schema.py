@@ -17,6 +17,9 @@ from .texts import has, label, number, option_label, t
 
 TYPES = ("integer", "number", "boolean", "choice")
 RESERVED = ("as_of",)  # accepted by every calculator, handled by the service
+# A sanity ceiling for counts, months and yuan without a maximum of their own: no county form comes
+# near it, and past it the arithmetic would only print figures with hundreds of digits (or overflow).
+PLAUSIBLE_MAX = 10**12
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,19 @@ def _got(value: Any) -> str:
     if isinstance(value, str):
         return t("schema.got_string", value=value[:20])
     if isinstance(value, float):
-        return t("schema.got_decimal", value=number(value))
+        if value != value or value in (float("inf"), float("-inf")):
+            return t("schema.got_not_finite", value=value)
+        return t("schema.got_decimal", value=_short(value))
     if isinstance(value, (list, tuple)):
         return t("schema.got_list")
     if isinstance(value, dict):
         return t("schema.got_object")
     return str(value)
+
+
+def _short(value: int | float) -> str:
+    """A huge number as people can read it in a message (1e+308, not 309 digits)."""
+    return f"{value:.3g}" if abs(value) >= 1e15 else number(value)
 
 
 class InputSchema:
@@ -125,6 +135,8 @@ class InputSchema:
             raise self.error(f, "schema.bool_not_number")
         if not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
             raise self.error(f, "schema.wrong_type", got=_got(value))
+        if f.maximum is None and value > PLAUSIBLE_MAX:  # checked before any arithmetic
+            raise self.error(f, "schema.implausible", got=_short(value))
         if f.type == "integer":
             if isinstance(value, float):
                 if not value.is_integer():
@@ -134,9 +146,9 @@ class InputSchema:
             value = int(value)
         if f.minimum is not None and value < f.minimum:
             key = "schema.negative" if value < 0 <= f.minimum else "schema.too_small"
-            raise self.error(f, key, got=number(value))
+            raise self.error(f, key, got=_short(value))
         if f.maximum is not None and value > f.maximum:
-            raise self.error(f, "schema.too_large", got=number(value))
+            raise self.error(f, "schema.too_large", got=_short(value))
         return value
 
     def example(self) -> str:
@@ -162,8 +174,7 @@ class InputSchema:
                 prop["type"] = f.type
                 if f.minimum is not None:
                     prop["minimum"] = f.minimum
-                if f.maximum is not None:
-                    prop["maximum"] = f.maximum
+                prop["maximum"] = f.maximum if f.maximum is not None else PLAUSIBLE_MAX
             if f.default is not None:
                 prop["default"] = f.default
             if has(f"describe.{self.calculator}.{f.name}"):

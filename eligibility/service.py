@@ -7,6 +7,7 @@ office directory, so a staff override changes every calculator at once.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,22 @@ def parse_as_of(payload: Any, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(t("errors.bad_as_of", value=raw), "as_of") from None
+
+
+def parse_json(raw: str | bytes, field: str | None) -> Any:
+    """The JSON text of a request or a --json option; InvalidInput (naming `field`) if it is not JSON.
+
+    An empty text is None (the schema then asks for an object). Numbers of thousands of digits and
+    nesting deeper than Python recurses are refused here as bad JSON, never a crash.
+    """
+    if not (raw.strip() if isinstance(raw, (str, bytes)) else raw):
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(t("errors.bad_json", detail=f"{exc.msg}（第{exc.pos + 1}个字符）"), field) from None
+    except (ValueError, RecursionError):  # not UTF-8, a 5000-digit number, [[[[…]]]] nested too deep
+        raise InvalidInput(t("errors.bad_json", detail=t("errors.json_unreadable")), field) from None
 
 
 def evaluate(name: str, payload: Any, parameters: Parameters, default_day: dt.date,

@@ -2,13 +2,15 @@
 
 The view parses the request, calls `eligibility.evaluate` with the engine's current knowledge
 snapshot (so a staff override applies on the next request), and maps the package's errors:
-bad input → 400 with {"error", "field"}, unknown calculator → 404 with the same shape.
+bad input → 400 with {"error", "field"}, unknown calculator → 404 with the same shape. A body
+that is not JSON (or not an object) is bad input too, never a 500.
 """
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from eligibility import EligibilityError, UnknownCalculator, catalogue, evaluate
+from eligibility import REGISTRY, EligibilityError, UnknownCalculator, catalogue, evaluate
+from eligibility.service import parse_json
 
 from .db import get_engine
 
@@ -26,7 +28,8 @@ def compute(name: str):
     """Compute one calculator for the JSON object in the body (as_of optional, YYYY-MM-DD)."""
     engine = get_engine()
     try:
-        payload = request.get_json(force=True, silent=True)  # not JSON → None → "应为 JSON 对象"
+        REGISTRY.get(name)  # an unknown name is 404 whatever the body
+        payload = parse_json(request.get_data(cache=False), None)  # any content type; not JSON → 400
         with engine.db.session() as session:
             snapshot = engine.refresh(session)
         result = evaluate(name, payload, snapshot.parameters, engine.clock(), snapshot)

@@ -125,6 +125,10 @@ class CaseFile(pytest.File):
 def check_case(spec: dict[str, Any], snapshot: Snapshot) -> None:
     from eligibility import EligibilityError, evaluate
 
+    if bool(spec.get("output")) == bool(spec.get("error")):
+        raise CaseFailure("a case states exactly one of `output` (non-empty) or `error`: one that states "
+                          "neither cannot fail")
+
     payload = dict(spec.get("input") or {})
     if "date" in spec:
         payload["as_of"] = str(spec["date"])
@@ -186,7 +190,9 @@ class Transcript:
             else:
                 said = str(turn["say"])
                 reply = self.engine.handle(Incoming(user=self.user, text=said))
-            problems = self.check(turn.get("expect") or {}, reply)
+            if not turn.get("expect"):
+                raise CaseFailure(f"turn {number} ({said!r}) has no `expect`: a turn that checks nothing cannot fail")
+            problems = self.check(turn["expect"], reply)
             if problems:
                 raise CaseFailure(f"turn {number} say {said!r}:\n" + "\n".join(problems)
                                   + f"\nreply ({reply.kind}, clause {reply.clause}):\n{reply.as_text()}")
@@ -202,9 +208,12 @@ class Transcript:
                 state["dialogue"][key] = moment.isoformat()
             conv.state = state
 
-    @staticmethod
-    def check(expect: dict[str, Any], reply) -> list[str]:  # noqa: ANN001
-        problems = []
+    KNOWN = {"kind", "clause", "faq_id", "contains", "not_contains", "options", "option_contains", "result",
+             "no_result", "links_contain", "contacts"}
+
+    @classmethod
+    def check(cls, expect: dict[str, Any], reply) -> list[str]:  # noqa: ANN001
+        problems = [f"unknown expect key {k!r} (a typo checks nothing)" for k in expect if k not in cls.KNOWN]
         text = reply.as_text()
         for key in ("kind", "clause", "faq_id"):
             if key in expect and getattr(reply, key) != (str(expect[key]) if expect[key] is not None else None):

@@ -69,9 +69,18 @@ def test_calc_as_of_in_the_input(cli_db, capsys):
     ("skill_upgrade", '{"level": "expert", "insured_years": 1}', "level"),
     ("startup_loan", '{"applicant": "small_business", "staff": -3}', "staff"),
     ("internship", '{"interns": 1, "months": 6, "as_of": "yesterday"}', "as_of"),
+    ("internship", '{"interns": 1, "months": 6, "as_of": 20261127}', "as_of"),
+    ("internship", '{"interns": 2.5, "months": 6}', "interns"),
+    ("internship", '{"interns": 1, "months": 6, "intern_status": "student"}', "intern_status"),
+    ("internship", '{"interns": 1e308, "months": 6}', "interns"),
+    ("startup_loan", '{"applicant": "small_business", "staff": 10, "new_hires": 1, "contract_years": 1, '
+                     '"arrears": "no"}', "arrears"),
     ("internship", "[1, 2]", None),
+    ("internship", "", None),
     ("internship", '{"interns": 1,', "json"),
+    ("internship", "[" * 50_000, "json"),
     ("no_such_calculator", "{}", "name"),
+    ("no_such_calculator", "{not json", "name"),
 ])
 def test_bad_input_prints_error_and_field_and_exits_2(cli_db, capsys, name, payload, field):
     code, out = run(capsys, "calc", name, "--json", payload)

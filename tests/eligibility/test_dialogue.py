@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -235,3 +236,36 @@ def test_eligibility_never_imports_flask_or_bot():
            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'bot', 'webhooks')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_forms_type_no_policy_figure():
+    """Figures in questions come from the parameters ({{name}}); digits may appear only in quoted
+    examples (“20”) and the 12333 hotline. Bounds only guard against slips (min 0/1, max 60 or more),
+    so the calculator, not the form, decides thresholds such as 3 months or 16-24 years."""
+    for name, form in load_forms().items():
+        texts = [form.intro] + [t for s in form.slots for t in (s.question, s.too_small, s.too_large,
+                                                                  s.yes_label, s.no_label)]
+        texts += [o.label for s in form.slots for o in s.options]
+        for slot in form.slots:  # "请回复 1、2 或 3" names option numbers
+            count = len(slot.choices())
+            texts.append(re.sub(rf"(?<!\d)[1-{count}](?!\d)", "", slot.invalid) if count else slot.invalid)
+        for text in texts:
+            bare = re.sub(r"“[^”]*”|\{\{[^}]+\}\}|\{(min|max)\}|12333", "", text)
+            assert not re.search(r"\d", bare), (name, text)
+        for slot in form.slots:
+            assert slot.minimum in (None, 0, 1), (name, slot.name, slot.minimum)
+            assert slot.maximum is None or slot.maximum >= 60, (name, slot.name, slot.maximum)
+
+
+def test_short_words_and_rough_amounts_in_a_dialogue_are_answers_not_questions(engine):
+    """The matcher is confident about "好多年" or "十几个人"; inside a dialogue they are (unusable) answers."""
+    user = "rough"
+    engine.handle(Incoming(user=user, event="menu:CALC_INTERNSHIP"))
+    engine.handle(Incoming(user=user, text="1"))
+    for text in ("十几个人", "一百多", "好多年", "五六个", "3到5个"):
+        reply = engine.handle(Incoming(user=user, text=text))
+        assert reply.kind == "flow" and "几名见习人员" in reply.reply, (text, reply.reply)
+        assert "继续刚才的测算吗" not in reply.reply
+    question = engine.handle(Incoming(user=user, text="见习补贴发给谁？"))
+    assert question.kind == "answer" and "继续刚才的测算吗" in question.reply
+    engine.handle(Incoming(user=user, text="退出"))

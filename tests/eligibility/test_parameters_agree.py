@@ -107,7 +107,8 @@ PROBES = {  # calculator → (as_of, input) pairs that together expose every par
                             "intern_age": 16}),
                    (TODAY, {"interns": 4, "months": 12, "retained": 1}),
                    (TODAY, {"interns": 1, "months": 13, "intern_status": "unemployed_youth", "intern_age": 24}),
-                   (TODAY, {"interns": 1, "months": 6, "intern_status": "unemployed_youth", "intern_age": 30})],
+                   (TODAY, {"interns": 1, "months": 6, "intern_status": "unemployed_youth", "intern_age": 30}),
+                   (TODAY, {"interns": 1, "months": 25})],
     "skill_upgrade": [(dt.date(2020, 6, 1), {"level": lv, "insured_years": 1})
                       for lv in ("primary", "intermediate", "advanced")]
                      + [(TODAY, {"level": "primary", "insured_years": 3})],
@@ -194,3 +195,71 @@ def test_reason_sentences_quote_no_figures_of_their_own():
     for sentence in sentences:
         stripped = re.sub(r"12333|第\d+条|\{[a-z_]+\}", "", sentence)
         assert not re.search(r"\d", stripped), sentence
+
+
+# ------------------------------------------------- every figure both quote, changed in one place
+def _quoted_by_faqs(snapshot) -> dict[str, list]:
+    """Parameter name → the FAQs whose answer quotes it ({{name}})."""
+    out: dict[str, list] = {}
+    for faq in snapshot.faqs:
+        for name in re.findall(r"\{\{\s*([a-z_.]+)\s*\}\}", faq.answer):
+            out.setdefault(name, []).append(faq)
+    return out
+
+
+def _shared_figures(snapshot) -> list[tuple[str, str]]:
+    quoted = _quoted_by_faqs(snapshot)
+    return [(calc, name) for calc in PROBES for name in REGISTRY.get(calc).parameters
+            if name in quoted and snapshot.parameters.definition(name).unit != "window"]
+
+
+def test_calculators_and_faqs_share_many_figures(pack_snapshot):
+    """The next test is only as strong as the figures it covers."""
+    shared = _shared_figures(pack_snapshot)
+    assert len(shared) >= 25, shared
+    assert {calc for calc, _ in shared} == set(PROBES)
+
+
+def test_any_shared_figure_changed_once_changes_faq_and_calculator_alike(pack_snapshot):
+    """For every figure a calculator reads and an FAQ answer quotes: change it once (as staff would)
+    and both say the new figure — neither keeps a copy of its own."""
+    quoted = _quoted_by_faqs(pack_snapshot)
+    failures = []
+    for calc, name in _shared_figures(pack_snapshot):
+        mutated = _mutated(pack_snapshot.parameters, name)
+        for day, inputs in PROBES[calc]:
+            view = mutated.at(day)
+            new_text = view.text(name)
+            if new_text == pack_snapshot.parameters.at(day).text(name):
+                continue
+            faq_texts = [view.render(f.answer) for f in quoted[name]]
+            if not all(new_text in text for text in faq_texts):
+                failures.append(f"{name}: an FAQ answer does not quote {new_text}")
+            result = evaluate(calc, dict(inputs, as_of=day.isoformat()), mutated, TODAY)
+            said = "\n".join(result.reasons + result.would_change + result.notes + result.expired_notes)
+            if new_text in said:
+                break
+        else:
+            failures.append(f"{name}: no {calc} answer quotes the changed figure")
+    assert not failures, "\n".join(failures)
+
+
+def test_staff_extending_a_window_changes_faq_and_calculator_at_once(fresh_db):
+    """A new end date for the relaxed skill-upgrade condition: the FAQ stops saying it expired and the
+    calculator applies one insured year again — from the same stored override."""
+    engine = Engine(fresh_db, {"TODAY": TODAY.isoformat()})
+    question = engine.snapshot.faq("skill-upgrade-amounts").question
+    inputs = {"level": "intermediate", "insured_years": 2}
+    before = ask(engine, question, "window-before")
+    assert before.faq_id == "skill-upgrade-amounts" and "已到期" in before.reply
+    assert evaluate("skill_upgrade", inputs, engine.snapshot.parameters, TODAY, engine.snapshot).eligible is False
+
+    with fresh_db.session() as s:
+        StaffService(s).override_parameter("skill_upgrade.relaxed_window", "2026-01-01",
+                                           {"start": "2026-01-01", "end": "2027-12-31"}, "测试员", "测试：延期")
+    after = ask(engine, question, "window-after")
+    assert after.faq_id == "skill-upgrade-amounts"
+    assert "2026年1月1日至2027年12月31日" in after.reply and "已到期" not in after.reply
+    result = evaluate("skill_upgrade", inputs, engine.snapshot.parameters, TODAY, engine.snapshot)
+    assert result.eligible is True and result.amount == 1500 and result.expired is False
+    assert any("2026年1月1日至2027年12月31日" in r for r in result.reasons)
