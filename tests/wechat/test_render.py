@@ -124,3 +124,26 @@ def test_full_answer_page_escapes_html(wechat_app, monkeypatch):
     page = wechat_app.test_client().get(f"/wechat/answer/{faq.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_bare_path_line_gives_way_to_the_link_and_offices_are_named_once():
+    # A calculator result says who handles it and where the web form is, in its own words.
+    for base in ("", "https://jiuye.example.gov.cn"):
+        reply = Reply(f"结论：暂不符合条件。\n办理：县人社局（电话：待公布），咨询热线12333。\n网页版测算：{base}/calc/internship",
+                      "flow", options=[{"key": "1", "label": "重新测算"}],
+                      contacts=[{"office": "县人社局", "phone": "", "hotline": "12333"}],
+                      links=[{"title": "网页版就业见习补贴测算", "url": "/calc/internship"}])
+        text = render.to_text(reply, base_url=base or "http://wx.example.gov.cn")
+        assert "网页版测算：" not in text and text.count("/calc/internship") == 1
+        assert '网页版就业见习补贴测算</a>' in text
+        assert text.count("县人社局") == 1 and "办理单位" not in text
+        assert "办理：县人社局（电话：待公布），咨询热线12333。" in text
+
+
+def test_other_lines_with_colons_and_offices_stay():
+    reply = Reply("标准：每人每月1000元。\n依据：/policies/99", "answer",
+                  contacts=[{"office": "县人社局", "phone": "", "hotline": "12333"}],
+                  links=[{"title": "原文", "url": "/policies/12"}])
+    text = render.to_text(reply)
+    assert "标准：每人每月1000元。" in text and "依据：/policies/99" in text
+    assert "办理单位：县人社局（咨询 12333）" in text

@@ -125,17 +125,30 @@ def receive() -> Response:
     if answer == SUCCESS:
         return plain(SUCCESS)
     if inbound.encrypted:
-        answer = security.encrypt(config.token, config.aes_key, config.app_id, answer, nonce=inbound.nonce)
+        try:
+            answer = security.encrypt(config.token, config.aes_key, config.app_id, answer, nonce=inbound.nonce)
+        except Exception:  # noqa: BLE001 — a plain reply to a safe-mode message would be shown as an error
+            log.exception("wechat reply could not be encrypted")
+            return plain(SUCCESS)
     return Response(answer, mimetype="application/xml")
 
 
 def read_body(limit: int) -> bytes:
+    """At most `limit` bytes of the body (BodyTooLarge past that), however the server chunks the stream."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(f"body of {request.content_length} bytes is over {limit}")
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
+    # One read() may return less than asked (werkzeug's LimitedStream is a raw stream), so
+    # read until the end or one byte past the limit.
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = request.stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
         raise BodyTooLarge(f"body is over {limit} bytes")
-    return body
+    return b"".join(chunks)
 
 
 def read_delivery(config: WeChatSettings) -> Inbound:
@@ -203,8 +216,15 @@ def run_before(deadline: float, handler: Handler, message: Message) -> Reply | N
 def to_xml(message: Message, reply: Reply | None, config: WeChatSettings) -> str:
     if reply is None:
         return SUCCESS
-    text = render.to_text(reply, base_url=config.public_base_url)
+    text = render.to_text(reply, base_url=public_base_url(config))
     return text_reply(message.source, message.target, text) if text else SUCCESS
+
+
+def public_base_url(config: WeChatSettings) -> str:
+    """Where links in a reply point: PUBLIC_BASE_URL, else the host WeChat posted to.
+
+    A link in a WeChat text message must be absolute: a site path opens nothing."""
+    return config.public_base_url or request.host_url
 
 
 # -- the whole of a cut answer -------------------------------------------------------------
