@@ -178,7 +178,7 @@ class Engine:
                 reply = flows.handle(ctx, text)
                 if reply is not None:
                     return reply
-            return self.menu(ctx, intro=msg("empty_text", ctx.locale))
+            return self.menu(ctx, intro=msg("empty_text" if not text else "no_words", ctx.locale))
         command = _COMMAND_OF.get(text.lower().rstrip("。.!！"))
         if command:
             reply = self._command(ctx, command)
@@ -341,6 +341,9 @@ class Engine:
     def answer_text(self, ctx: Context, text: str) -> Reply:
         """Smalltalk, contacts, or the matcher's cited answer / fallback."""
         match = self.matcher.match(text)
+        asked = clause_reference(fold(text), ctx.snapshot.clauses)
+        if asked and not (match.confident and match.best is not None and match.best.clause == asked):
+            return self.clause_reply(ctx, asked, score=1.0)  # "第8条说的啥": the clause itself
         if match.smalltalk and not CONTACT_RE.search(fold(text)):
             return Reply(msg(f"smalltalk_{match.smalltalk}", ctx.locale), "smalltalk", locale=ctx.locale)
         folded = fold(text)
@@ -430,6 +433,35 @@ class Engine:
         reply = Reply(text, "fallback", score=match.best.score if match.best else None, options=options,
                       locale=ctx.locale)
         return ctx.offer(reply, actions) if options else reply
+
+
+CLAUSE_REF = re.compile(r"第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*条")
+PART3_REF = re.compile(r"第?三部分\s*第?\s*[(（]?\s*([一二三四1-4])\s*[)）]?\s*项?")
+
+
+def chinese_number(token: str) -> int | None:
+    """1..99 written in digits or Chinese numerals (八, 十二, 二十二)."""
+    if token.isdigit():
+        return int(token)
+    if "十" in token:
+        tens, _, units = token.partition("十")
+        value = (CN_DIGITS.get(tens, 0) if tens else 1) * 10 + (CN_DIGITS.get(units, 0) if units else 0)
+        return value if (not tens or tens in CN_DIGITS) and (not units or units in CN_DIGITS) else None
+    return CN_DIGITS.get(token) if len(token) == 1 else None
+
+
+def clause_reference(folded: str, clauses: dict) -> str | None:
+    """The clause a message names explicitly: 第8条, 第十二条, 三部分（三）项."""
+    m = PART3_REF.search(folded)
+    if m:
+        n = m.group(1)
+        n = str("一二三四".index(n) + 1) if n in "一二三四" else n
+        return f"III.{n}" if f"III.{n}" in clauses else None
+    m = CLAUSE_REF.search(folded)
+    if m:
+        n = chinese_number(m.group(1))
+        return str(n) if n is not None and str(n) in clauses else None
+    return None
 
 
 def parse_choice(text: str) -> int | None:

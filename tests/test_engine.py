@@ -107,7 +107,7 @@ def test_any_input_gets_a_polite_reply(engine, text):
     assert r.kind in KINDS and r.reply.strip()
     assert "Traceback" not in r.reply
     if text.strip() == "" or text == "😀😀😀":
-        assert r.kind == "menu"
+        assert r.kind == "menu" and r.options
 
 
 def test_state_survives_a_new_engine_on_the_same_database(fresh_db):
@@ -159,3 +159,22 @@ def test_independent_heldout_set_accuracy(engine):
     assert right / total >= 0.90, misses
     fb = report["groups"]["fallback"]
     assert fb[0] / fb[1] >= 0.90, [m for m in misses if m["expect"].get("kind") == "fallback"]
+
+
+@pytest.mark.parametrize("text,clause", [
+    ("第8条", "8"), ("第八条说的啥", "8"), ("看看第 22 条", "22"), ("第二十二条", "22"), ("第十条", "10"),
+    ("三部分第（三）项讲什么", "III.3"), ("第三部分第4项", "III.4"),
+])
+def test_a_named_clause_gets_that_clause(engine, text, clause):
+    r = ask(engine, text, user="ref")
+    assert r.kind == "answer" and r.clause == clause
+
+
+def test_a_clause_that_does_not_exist_is_not_invented(engine):
+    r = ask(engine, "第30条", user="ref")
+    assert r.clause != "30"
+
+
+def test_emoji_only_is_told_apart_from_empty(engine):
+    assert "表情" in ask(engine, "😀😀", user="emo").reply
+    assert "没有收到" in ask(engine, "   ", user="emo").reply
