@@ -8,7 +8,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import PHONE
+
 pytestmark = pytest.mark.browser
+
 
 def _have_calculators() -> bool:
     from webhooks.web.calc import _catalogue
@@ -93,6 +96,21 @@ def test_conversation_survives_a_reload(page):
     assert page.locator(".opts .opt:not([disabled])").count() >= 10
 
 
+def test_history_belongs_to_the_cookie(page):
+    """A browser that lost its cookie gets a new conversation on the server, so the page must not
+    show (and offer the buttons of) the old one."""
+    page.goto("/")
+    wait_replies(page, 1)
+    page.fill("#q", "见习补贴每人每月多少钱")
+    page.press("#q", "Enter")
+    wait_replies(page, 2)
+    page.context.clear_cookies()
+    page.reload()
+    wait_replies(page, 1)
+    assert page.locator(".msg.me").count() == 0
+    assert page.locator(".opts .opt:not([disabled])").count() >= 10
+
+
 def test_large_text_switch(page, screenshot):
     page.goto("/")
     wait_replies(page, 1)
@@ -101,9 +119,48 @@ def test_large_text_switch(page, screenshot):
     after = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert after > before
     assert page.get_attribute("#size-toggle", "aria-pressed") == "true"
+    screenshot(page, "chat-large-text")
+    # every tab still fits the phone's width, even a 320-pixel one
+    page.set_viewport_size({"width": 320, "height": 568})
+    assert page.evaluate("(t => t.scrollWidth <= t.clientWidth)(document.querySelector('.tabs'))")
+    page.set_viewport_size(PHONE)
     page.goto("/policies")
     assert page.evaluate("document.documentElement.classList.contains('big')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, "policies-large-text")
+
+
+@pytest.mark.parametrize("path", PUBLICITY)
+def test_pages_read_without_javascript(browser, live_server, path):
+    """With scripts off, publicity pages show all their content. (The chat page's <noscript> note is
+    checked through the Flask client: Playwright's switch does not make Chromium render <noscript>.)"""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False, locale="zh-CN", base_url=live_server)
+    try:
+        pg = context.new_page()
+        assert pg.goto(path).status == 200
+        expect(pg.locator("main h1")).to_be_visible()
+        assert pg.locator("main").inner_text().count("\n") >= 3
+        hidden = pg.locator("main [hidden]:not([data-print])")
+        assert hidden.count() == 0  # nothing waits for a script to be shown
+    finally:
+        context.close()
+
+
+def test_the_guard_catches_a_request_leaving_the_machine(page):
+    """The `page` fixture's promise (no request leaves 127.0.0.1) is checked, not assumed."""
+    with pytest.raises(Exception):
+        page.goto("http://example.com/")
+    assert page.guard.outside == ["http://example.com/"]
+    page.guard.outside.clear()
+
+
+def test_focus_is_visible_when_tabbing(page):
+    page.goto("/policies")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")
+    style = page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                          " return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth]; })()")
+    assert style[0] == "A" and style[1] == "solid" and style[2] == "3px", style
 
 
 @pytest.mark.parametrize("path", PUBLICITY)

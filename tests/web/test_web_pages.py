@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+import yaml
 
 from knowledge.service import StaffService
 from webhooks.db import get_db
@@ -80,6 +82,60 @@ def test_every_page_is_served_locally(client, path):
     assert "default-src 'self'" in csp and "script-src 'self'" in csp
 
 
+class Outline(HTMLParser):
+    """Headings, form controls with their labels, and buttons with their names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang = None
+        self.headings: list[int] = []
+        self.controls: list[dict] = []
+        self.label_for: set[str] = set()
+        self.label_depth = 0
+        self.buttons: list[str] = []
+        self._button: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        elif tag == "label":
+            self.label_depth += 1
+            if a.get("for"):
+                self.label_for.add(a["for"])
+        elif tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+            self.controls.append({**a, "wrapped": self.label_depth > 0})
+        elif tag == "button":
+            self._button = [a.get("aria-label") or ""]
+
+    def handle_endtag(self, tag):  # noqa: ANN001
+        if tag == "label":
+            self.label_depth -= 1
+        elif tag == "button" and self._button is not None:
+            self.buttons.append("".join(self._button).strip())
+            self._button = None
+
+    def handle_data(self, data):  # noqa: ANN001
+        if self._button is not None:
+            self._button.append(data)
+
+
+@pytest.mark.parametrize("path", PAGES + ["/policies/16", "/policies/I", "/calc/startup_loan", "/calc/internship",
+                                          "/policies/99"])
+def test_pages_have_a_language_an_outline_labels_and_named_buttons(client, path):
+    page = Outline()
+    page.feed(client.get(path).get_data(as_text=True))
+    assert page.lang == "zh-CN"
+    assert page.headings[0] == 1 and page.headings.count(1) == 1, page.headings
+    for before, after in zip(page.headings, page.headings[1:]):
+        assert after <= before + 1, f"{path}: h{before} is followed by h{after}"
+    for control in page.controls:
+        assert control["wrapped"] or control.get("id") in page.label_for or control.get("aria-label"), control
+    assert all(page.buttons), page.buttons
+
+
 def test_chat_page_weight_is_within_budget(client):
     r = client.get("/")
     html = r.get_data()
@@ -116,10 +172,43 @@ def test_chat_conversation_is_keyed_by_the_cookie(app):
     assert other.post("/api/v1/ask", json={"text": "2"}).get_json()["reply"] != theme["reply"]
 
 
-def test_a_forged_cookie_is_replaced(app):
+@pytest.mark.parametrize("cookie", ["<bad id>", "", "short", "a" * 65, "w" + "é" * 20, "a;b=c", '"quoted-id-123"',
+                                    "\x00" * 12])
+def test_a_forged_cookie_is_replaced(app, cookie):
     client = app.test_client()
-    client.set_cookie("jiuye_uid", "<bad id>")
-    assert client.get("/").headers["Set-Cookie"].startswith("jiuye_uid=w")
+    client.set_cookie("jiuye_uid", cookie)
+    r = client.get("/")
+    assert r.status_code == 200
+    new = re.match(r"jiuye_uid=(w[A-Za-z0-9_-]{24});", r.headers["Set-Cookie"])
+    assert new, r.headers["Set-Cookie"]
+    assert client.get("/").status_code == 200 and "Set-Cookie" not in client.get("/policies").headers
+    assert client.post("/api/v1/ask", json={"text": "菜单"}).status_code == 200
+
+
+def test_raw_garbage_cookie_headers_are_survived(app):
+    for raw in ["jiuye_uid=\xff\xfe", "jiuye_uid=" + "a" * 8000, "jiuye_uid", "=;;;", "jiuye_uid=中文"]:
+        r = app.test_client().get("/", headers={"Cookie": raw})
+        assert r.status_code == 200 and r.headers["Set-Cookie"].startswith("jiuye_uid=w"), raw[:20]
+
+
+def conversation_tag_of(html: str) -> str:
+    return re.search(r'data-conversation="([0-9a-f]{16})"', html).group(1)
+
+
+def test_the_chat_history_is_tagged_with_the_cookie_it_belongs_to(app):
+    """The page's history tag follows the cookie: same on a reload, new with a new cookie, and on a
+    first visit the tag of the very cookie that response sets."""
+    from webhooks.web.common import conversation_tag
+
+    client = app.test_client()
+    first = client.get("/")
+    uid = re.match(r"jiuye_uid=([^;]+);", first.headers["Set-Cookie"]).group(1)
+    tag = conversation_tag_of(first.get_data(as_text=True))
+    assert tag == conversation_tag(uid)
+    assert conversation_tag_of(client.get("/").get_data(as_text=True)) == tag
+    other = app.test_client()
+    assert conversation_tag_of(other.get("/").get_data(as_text=True)) != tag
+    assert uid not in first.get_data(as_text=True)  # the HttpOnly id itself never reaches the page
 
 
 def test_policy_list_names_every_clause_by_theme(client, snap):
@@ -160,6 +249,26 @@ def test_unknown_clause_is_a_404_page(client):
     assert "没有找到" in r.get_data(as_text=True) and "99" in r.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", [
+    "/policies/%00", "/policies/../", "/policies/..%2F", "/policies/%2e%2e", "/policies/" + "9" * 5000,
+    "/policies/%FF%FE", "/policies/%E4%B8", "/policies/10%20", "/policies/%F0%9F%98%80",
+    "/calc/<script>alert(1)</script>", "/calc/%3Cscript%3Ealert(1)%3C%2Fscript%3E", "/calc/%00", "/calc/" + "x" * 5000,
+    "/policies/", "/calc/", "/complaints/", "/static/web/../../__init__.py",
+])
+def test_odd_paths_are_404_pages(client, path):
+    r = client.get(path)
+    assert r.status_code == 404 and r.mimetype == "text/html", path
+    assert "<script>alert(1)" not in r.get_data(as_text=True)
+    assert client.post(path).status_code in (404, 405)  # a GET-only page refuses a POST, it does not fail
+
+
+@pytest.mark.parametrize("path", PAGES + ["/policies/16", "/calc/internship", "/poster/qr.svg"])
+def test_junk_query_strings_are_ignored(client, path):
+    for query in ["q=%00", "q=" + "%FF" * 200, "%00=%00&x=%E4%B8", "&".join(["a=1"] * 2000), "as_of=zzz"]:
+        r = client.get(f"{path}?{query}")
+        assert r.status_code == 200, (path, query[:30])
+
+
 def test_standards_lists_every_figure_and_marks_expired_windows(client, snap):
     text = text_of(client.get("/standards").get_data(as_text=True))
     for defn in snap.parameters.defs.values():
@@ -173,8 +282,10 @@ def test_standards_follow_the_engine_clock(tmp_path):
     from webhooks import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "TODAY": "2019-06-01"})
-    text = text_of(app.test_client().get("/standards").get_data(as_text=True))
-    assert "已到期" not in text.replace("标为“已到期”", "")
+    r = app.test_client().get("/standards")
+    text = text_of(r.get_data(as_text=True))
+    assert r.status_code == 200 and "2019年6月1日" in text
+    assert "执行中" in text and "已到期" not in text
 
 
 def test_offices_directory(client, snap):
@@ -226,7 +337,9 @@ def test_poster_uses_public_base_url(tmp_path):
 
 
 def test_poster_escapes_a_hostile_host(client):
-    html = client.get("/poster", headers={"Host": 'x"><script>alert(1)</script>'}).get_data(as_text=True)
+    r = client.get("/poster", headers={"Host": 'x"><script>alert(1)</script>'})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'class="qr"' in html
     assert "<script>alert(1)" not in html
 
 
@@ -306,6 +419,85 @@ def test_bad_answers_are_named_at_their_field(client, data, field):
     assert r.status_code == 200 and 'role="alert"' in html
     assert re.search(rf'id="f-{field}"[^>]*\binvalid\b|class="field invalid" id="f-{field}"', html), html[:0]
     assert "符合条件" not in text_of(html)
+
+
+CASES = Path(__file__).resolve().parent.parent / "eligibility" / "cases"
+
+
+def _eligible_answers(calc) -> dict[str, str]:
+    """The form answers of the first eligible case in the calculator's YAML cases (so that garbage in
+    one field meets real numbers in the others and reaches the amount), else parseable defaults."""
+    path = CASES / f"{calc['name']}.yaml"
+    cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"] if path.exists() else []
+    case = next((c for c in cases if (c.get("output") or {}).get("eligible") is True and "date" not in c), None)
+    if case:
+        return {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in case["input"].items()}
+    out = {}
+    for name, prop in calc["input_schema"]["properties"].items():
+        if "enum" in prop:
+            out[name] = str(prop["enum"][0])
+        elif prop.get("type") == "boolean":
+            out[name] = "false"
+        elif prop.get("format") != "date":
+            out[name] = "1"
+    return out
+
+
+GARBAGE = ["", "abc", "-1", "-1e308", "1e308", "1e309", "9" * 400, "inf", "-inf", "nan", "0x10", "1_000", "½",
+           "１２", "\x00", "2019-02-30", "9999-12-31", "[]", "<script>", "é" * 3000]
+
+
+@needs_calculators
+@pytest.mark.parametrize("calc", _calculators() or [{}], ids=lambda c: c.get("name", "none"))
+def test_garbage_answers_never_break_a_calculator_page(client, calc):
+    schema = calc["input_schema"]
+    base = _eligible_answers(calc)
+    assert 'id="result"' in client.post(f"/calc/{calc['name']}", data=base).get_data(as_text=True)
+    for name in schema["properties"]:
+        for value in GARBAGE:
+            r = client.post(f"/calc/{calc['name']}", data={**base, name: value})
+            assert r.status_code == 200, (name, value[:20])
+            assert "<script>" not in r.get_data(as_text=True)
+    for data in [{}, {"nonsense": "1"}, {**base, "nonsense": "1"}, {k: ["1", "2"] for k in base}]:
+        assert client.post(f"/calc/{calc['name']}", data=data).status_code == 200, data
+    for body, ctype in [(b"\xff\xfe\x00=\xff&%FF=%FE", "application/x-www-form-urlencoded"),
+                        (b"\xff\xfe\x00garbage", "multipart/form-data; boundary=zz"),
+                        (b"{}", "application/json"), (b"\x00" * 100, "text/plain")]:
+        r = client.post(f"/calc/{calc['name']}", data=body, content_type=ctype)
+        assert r.status_code == 200 and 'role="alert"' in r.get_data(as_text=True), ctype
+    assert client.post(f"/calc/{calc['name']}", data="x=" + "a" * 2_000_000,
+                       content_type="application/x-www-form-urlencoded").status_code == 413
+
+
+@needs_calculators
+@pytest.mark.parametrize("value", ["1e308", "9" * 400, "1" + "0" * 30])
+def test_a_huge_number_is_refused_at_its_field(client, value):
+    r = client.post("/calc/internship", data={"interns": value, "months": "6"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'class="field invalid" id="f-interns"' in html
+    assert 'id="result"' not in html
+    message = re.search(r'<p class="field-error" id="e-interns">(.*?)</p>', html).group(1)
+    assert len(message) < 80  # the message quotes the number short (1e+308), not in 400 digits
+    money = client.post("/calc/job_stabilization", data={"last_year_ui_premium": value, "layoffs": "none"})
+    assert 'class="field invalid" id="f-last_year_ui_premium"' in money.get_data(as_text=True)
+
+
+@needs_calculators
+def test_number_inputs_carry_the_schemas_bounds_for_the_browser(client):
+    calc = next(c for c in _calculators() if c["name"] == "internship")
+    prop = calc["input_schema"]["properties"]["interns"]
+    html = client.get("/calc/internship").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*id="i-interns"[^>]*>', html).group(0)
+    assert f'min="{prop["minimum"]}"' in tag and 'step="1"' in tag and "required" in tag
+    if "maximum" in prop:
+        assert f'max="{prop["maximum"]}"' in tag
+
+
+def test_amounts_of_any_size_are_written_out():
+    from webhooks.web.calc import yuan
+
+    assert yuan(150000) == "15万元" and yuan(36000) == "36000元" and yuan(1500.5) == "1500.5元"
+    assert yuan(10 ** 400).endswith("万元") and yuan(float("inf")) == "" and yuan(True) == "" and yuan("5") == ""
 
 
 def test_assets_are_versioned_and_kept_by_the_browser(client):

@@ -150,3 +150,32 @@ def test_palette_text_colours_have_enough_contrast():
     for fg, bg in pairs:
         assert contrast(var[fg], var[bg]) >= 4.5, (fg, bg, round(contrast(var[fg], var[bg]), 2))
     assert contrast(var["fg"], "#95ec69") >= 4.5  # the visitor's own bubble
+
+
+# Text on surfaces written as literal colours in the style sheets: (rule, text, background).
+LITERAL_PAIRS = [
+    (".btn", "var(--primary)", "#f2f2f2"),               # secondary button
+    (".tabs", "var(--primary)", "#f7f7f7"),              # the current tab
+    (".tabs", "var(--fg)", "#f7f7f7"),
+    (".original", "var(--fg)", "#f7f7f7"),               # quoted plan text
+    (".result", "var(--muted)", "#f7f7f7"),              # a result the office decides
+    (".badge", "var(--fg)", "#e8e8e8"),
+    (".opt-key", "var(--link)", "#eef0f5"),              # quick-reply number
+    (".inputbar input::placeholder", "#6e6e6e", "#fff"),
+]
+
+
+def test_literal_colours_in_the_style_sheets_have_enough_contrast():
+    web = Path(__file__).resolve().parents[2] / "webhooks" / "static" / "web"
+    css = (web / "site.css").read_text() + (web / "chat.css").read_text()
+    root = css[css.index(":root"):css.index("}", css.index(":root"))]
+    var = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", root))
+
+    def colour(c: str) -> str:
+        c = var[c[6:-1]] if c.startswith("var(--") else c
+        return "#ffffff" if c == "#fff" else c
+
+    for rule, fg, bg in LITERAL_PAIRS:
+        assert rule in css and bg in css, (rule, bg)  # the pair is still in the style sheets
+        ratio = contrast(colour(fg), colour(bg))
+        assert ratio >= 4.5, (rule, fg, bg, round(ratio, 2))

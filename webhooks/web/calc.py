@@ -7,6 +7,7 @@ calc.js only shows the fields that apply and lets the browser check bounds befor
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import render_template, request
@@ -42,9 +43,13 @@ def yuan(amount: Any) -> str:
     """An amount of money: whole ten-thousands as 万元 (15万元), anything else to the yuan (36000元)."""
     if isinstance(amount, bool) or not isinstance(amount, (int, float)):
         return ""
-    if float(amount).is_integer() and amount >= 10000 and amount % 10000 == 0:
-        return format_value("CNY", int(amount))
-    return f"{amount:g}元" if isinstance(amount, float) else f"{amount}元"
+    if isinstance(amount, float):
+        if not math.isfinite(amount):
+            return ""
+        if not amount.is_integer():
+            return f"{amount:g}元"
+        amount = int(amount)
+    return format_value("CNY", amount) if amount >= 10000 and amount % 10000 == 0 else f"{amount}元"
 
 
 @bp.get("/calc")

@@ -8,7 +8,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 
 from bot.engine import THEMES
 from bot.i18n import msg
@@ -21,7 +21,6 @@ bp = Blueprint("web", __name__)
 UID_COOKIE = "jiuye_uid"
 UID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 UID_MAX_AGE = 365 * 24 * 3600
-HOTLINES = (("12333", "hotline_12333"), ("12345", "hotline_12345"))
 # Everything a page needs comes from this app: a county intranet or a weak link must not break it.
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
@@ -70,8 +69,25 @@ def theme_of(clause_id: str) -> str | None:
 
 
 def visitor_id() -> str | None:
+    """The id in this browser's jiuye_uid cookie, or None when it is absent or not one of ours."""
     uid = request.cookies.get(UID_COOKIE, "")
     return uid if UID_RE.match(uid) else None
+
+
+def ensure_visitor() -> str:
+    """This browser's id; a new one (sent as the cookie with this response) when it has none."""
+    uid = visitor_id()
+    if uid is None:
+        if "new_uid" not in g:
+            g.new_uid = "w" + secrets.token_urlsafe(18)
+        uid = g.new_uid
+    return uid
+
+
+def conversation_tag(uid: str) -> str:
+    """A short one-way tag of the visitor id: the chat script keeps its local history under it, so a
+    browser whose cookie was lost or replaced does not show a conversation the server no longer has."""
+    return hashlib.sha256(f"jiuye-chat:{uid}".encode()).hexdigest()[:16]
 
 
 @bp.app_template_global("t")
@@ -95,7 +111,7 @@ def cn_date(day: dt.date | None) -> str:
 def visitor_cookie_and_headers(response: Response) -> Response:
     """Give each browser a stable anonymous id (the chat's conversation key) and lock pages to this app."""
     if visitor_id() is None and response.status_code < 400:
-        response.set_cookie(UID_COOKIE, "w" + secrets.token_urlsafe(18), max_age=UID_MAX_AGE,
+        response.set_cookie(UID_COOKIE, ensure_visitor(), max_age=UID_MAX_AGE,
                             httponly=True, samesite="Lax", secure=request.is_secure)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,11 +1,14 @@
 /* The chat page: bubbles, quick replies, office cards and links from the reply contract.
    Talks to POST /api/v1/ask; the conversation key is the jiuye_uid cookie the page set,
-   and a short history stays in localStorage so a reload shows the same conversation. */
+   and a short history stays in localStorage so a reload shows the same conversation. The
+   history is kept under a tag of that cookie (data-conversation): when the cookie is lost or
+   replaced, the server starts afresh and so does the page. */
 (function () {
   'use strict';
-  var KEY = 'jiuye_chat_v1', MAX = 40, TIMEOUT = 20000;
+  var KEY = 'jiuye_chat_v2', MAX = 40, TIMEOUT = 20000;
   var S = JSON.parse(document.getElementById('strings').textContent);
   var log = document.getElementById('log');
+  var conv = log.getAttribute('data-conversation') || '';
   var form = document.getElementById('ask');
   var input = document.getElementById('q');
   var busy = false;
@@ -13,13 +16,13 @@
 
   function load() {
     try {
-      var h = JSON.parse(localStorage.getItem(KEY) || '[]');
-      return Array.isArray(h) ? h : [];
+      var h = JSON.parse(localStorage.getItem(KEY) || 'null');
+      return (h && h.conv === conv && Array.isArray(h.items)) ? h.items : [];
     } catch (e) { return []; }
   }
   function save() {
     history = history.slice(-MAX);
-    try { localStorage.setItem(KEY, JSON.stringify(history)); } catch (e) { /* full or private mode */ }
+    try { localStorage.setItem(KEY, JSON.stringify({ conv: conv, items: history })); } catch (e) { /* full or private mode */ }
   }
   function el(tag, cls, text) {
     var n = document.createElement(tag);
@@ -53,19 +56,19 @@
     return { m: m, b: b };
   }
 
+  // An office: its number, or "待公布" with the hotline to call meanwhile; address and hours when known.
   function contactCard(c) {
     var card = el('div', 'ccard');
     card.appendChild(el('p', 'ccard-name', c.office));
-    var dl = el('dl', 'kv');
-    row(dl, '电话', c.phone ? telLink(c.phone) : null);
-    row(dl, '地址', c.address);
+    var dl = el('dl', 'kv'), phone;
+    if (c.phone) { phone = telLink(c.phone); } else {
+      phone = el('span', null, S.hotline_hint + ' ');
+      phone.appendChild(telLink(c.hotline || '12333'));
+    }
+    row(dl, '电话', phone);
+    if (c.address) { row(dl, '地址', c.address); }
     if (c.hours) { row(dl, '办公时间', c.hours); }
     card.appendChild(dl);
-    if (!c.phone) {
-      var p = el('p', 'hint', S.hotline_hint + ' ');
-      p.appendChild(telLink(c.hotline || '12333'));
-      card.appendChild(p);
-    }
     return card;
   }
 
@@ -145,8 +148,8 @@
   function typing() {
     var x = msgBox('bot');
     x.m.classList.add('typing');
-    x.b.setAttribute('aria-label', S.typing);
-    x.b.appendChild(el('span', 'dot')); x.b.appendChild(el('span', 'dot')); x.b.appendChild(el('span', 'dot'));
+    x.b.appendChild(el('span', 'sr', S.typing));
+    for (var i = 0; i < 3; i++) { x.b.appendChild(el('span', 'dot')).setAttribute('aria-hidden', 'true'); }
     return x.m;
   }
 
@@ -193,7 +196,8 @@
       body: JSON.stringify({ text: text }),
       signal: ctl ? ctl.signal : undefined
     }).then(function (r) {
-      return r.json().then(function (d) { return { ok: r.ok, d: d }; });
+      // a proxy's or server's error page is not JSON: say "try later", not "no network"
+      return r.json().then(function (d) { return { ok: r.ok, d: d }; }, function () { return { ok: false, d: null }; });
     }).then(function (res) {
       clearTimeout(timer); wait.remove(); setBusy(false);
       if (!res.ok) { failed(text, label, silent, (res.d && res.d.error) || S.error); return; }
