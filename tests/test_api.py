@@ -48,3 +48,17 @@ def test_wrong_method_and_unknown_route(client):
 
 def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_requests_without_user_or_cookie_do_not_share_a_conversation(client):
+    client.post("/api/v1/ask", json={"text": "菜单"})
+    body = client.post("/api/v1/ask", json={"text": "2"}).get_json()
+    # a fresh user was offered nothing, so "2" is explained rather than opening the second theme
+    assert body["kind"] == "menu" and "没有对应" in body["reply"]
+
+
+def test_unknown_page_is_a_friendly_html_404(client):
+    r = client.get("/no/such/page", headers={"Accept": "text/html"})
+    assert r.status_code == 404
+    html = r.get_data(as_text=True)
+    assert 'lang="zh-CN"' in html and "没有找到" in html and 'href="/"' in html

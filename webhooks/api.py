@@ -1,6 +1,8 @@
 """JSON API: POST /api/v1/ask and GET /healthz."""
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, jsonify, request
 
 from bot.reply import Incoming
@@ -22,7 +24,9 @@ def ask():
     if not isinstance(data, dict):
         return bad_request("请求体应为 JSON 对象，例如 {\"text\": \"问题\", \"user\": \"u1\"}", None)
     text = data.get("text", "")
-    user = data.get("user") or request.cookies.get("jiuye_uid") or request.remote_addr or "anonymous"
+    # No user and no cookie: a one-off question. Keying by IP address would make everyone
+    # behind a county office's NAT share one conversation.
+    user = data.get("user") or request.cookies.get("jiuye_uid") or f"anon-{uuid.uuid4().hex}"
     locale = data.get("locale")
     if not isinstance(text, str):
         return bad_request("text 应为字符串", "text")

@@ -1,7 +1,7 @@
 """Errors mapped once, at the edge: JSON for the API, a short page elsewhere. Never a traceback."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -16,6 +16,12 @@ MESSAGES = {
 }
 
 
+def _plain_page(code: int, message: str) -> str:
+    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{code}</title>'
+            f'<p>{message}</p><p><a href="/">回到问答</a> · 咨询电话 12333 / 12345</p></html>')
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -27,11 +33,17 @@ def init_app(app: Flask) -> None:
         message = MESSAGES.get(code, exc.name)
         if _wants_json():
             return jsonify({"error": message, "field": None, "status": code}), code
-        return f"<!doctype html><meta charset=utf-8><title>{code}</title><p>{message}</p>", code
+        if code == 404 and "web" in app.blueprints:
+            # the site's own page: navigation back to the assistant and the policy list
+            try:
+                return render_template("web/404.html", message="地址可能有误，或者该页面已经不存在。"), 404
+            except Exception:  # noqa: BLE001 - never let an error page fail
+                app.logger.exception("404 page failed")
+        return _plain_page(code, message), code
 
     @app.errorhandler(Exception)
     def unhandled(exc: Exception):  # noqa: ANN202
         app.logger.exception("unhandled error on %s", request.path)
         if _wants_json():
             return jsonify({"error": MESSAGES[500], "field": None, "status": 500}), 500
-        return f"<!doctype html><meta charset=utf-8><title>500</title><p>{MESSAGES[500]}</p>", 500
+        return _plain_page(500, MESSAGES[500]), 500
