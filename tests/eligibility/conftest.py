@@ -129,7 +129,8 @@ def check_case(spec: dict[str, Any], snapshot: Snapshot) -> None:
         raise CaseFailure("a case states exactly one of `output` (non-empty) or `error`: one that states "
                           "neither cannot fail")
 
-    payload = dict(spec.get("input") or {})
+    raw = spec.get("input", {})
+    payload: Any = dict(raw) if isinstance(raw, dict) else raw  # a list or null tests the "not an object" error
     if "date" in spec:
         payload["as_of"] = str(spec["date"])
     try:
