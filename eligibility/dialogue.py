@@ -7,8 +7,9 @@ in force today (`when_window`). The runner keeps everything in a JSON-serialisab
 bot can store it in the user's conversation state between messages.
 
 Free answers are understood where natural: "三个月", "3个", "120人", "一百二十", full-width digits,
-"一年半", "2万", "是/不是/有/没有/对/没", option numbers, labels or everyday words for them. An
-answer it cannot use raises `AnswerError` with an explanation; the caller asks again.
+"一年半", "2万", "1年以上", "是/不是/有/没有/对/没", option numbers, labels or everyday words for them;
+emoji and WeChat face codes ([微笑]) are ignored. An answer it cannot use raises `AnswerError` with an
+explanation — a rough amount ("十几个", "一百多") is told a number is needed — and the caller asks again.
 """
 from __future__ import annotations
 
