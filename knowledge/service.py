@@ -201,21 +201,27 @@ class StaffService:
                               author=author, reason=reason))
         _bump_version(self.session)
 
-    def update_faq(self, faq_id: str, changes: dict[str, Any], author: str, reason: str = "") -> Faq:
-        faq = self.session.get(Faq, faq_id)
-        if faq is None:
-            raise NotFound(f"没有编号为 {faq_id} 的问答", "id")
-        unknown = set(changes) - set(self.FAQ_EDITABLE)
+    def _edit(self, model: type, label: str, entity: str, key: str, changes: dict[str, Any],
+              editable: tuple[str, ...], author: str, reason: str) -> Any:
+        """Apply a staff edit to one row: known fields only, logged with before/after."""
+        row = self.session.get(model, key)
+        if row is None:
+            raise NotFound(f"没有编号为 {key} 的{label}", "id")
+        unknown = set(changes) - set(editable)
         if unknown:
             raise InvalidEdit(f"不能修改字段：{', '.join(sorted(unknown))}", sorted(unknown)[0])
+        before = {k: getattr(row, k) for k in changes}
+        for k, v in changes.items():
+            setattr(row, k, v)
+        self._log(entity, key, before, changes, author, reason)
+        self.session.flush()
+        return row
+
+    def update_faq(self, faq_id: str, changes: dict[str, Any], author: str, reason: str = "") -> Faq:
         if "answer" in changes:
             self._check_template(str(changes["answer"]))
-        before = {k: getattr(faq, k) for k in changes}
-        for k, v in changes.items():
-            setattr(faq, k, v)
+        faq = self._edit(Faq, "问答", "faq", faq_id, changes, self.FAQ_EDITABLE, author, reason)
         faq.updated_by = author
-        self._log("faq", faq_id, before, changes, author, reason)
-        self.session.flush()
         return faq
 
     def create_faq(self, data: dict[str, Any], author: str, reason: str = "") -> Faq:
@@ -235,18 +241,7 @@ class StaffService:
         return faq
 
     def update_office(self, office_id: str, changes: dict[str, Any], author: str, reason: str = "") -> Office:
-        office = self.session.get(Office, office_id)
-        if office is None:
-            raise NotFound(f"没有编号为 {office_id} 的单位", "id")
-        unknown = set(changes) - set(self.OFFICE_EDITABLE)
-        if unknown:
-            raise InvalidEdit(f"不能修改字段：{', '.join(sorted(unknown))}", sorted(unknown)[0])
-        before = {k: getattr(office, k) for k in changes}
-        for k, v in changes.items():
-            setattr(office, k, v)
-        self._log("office", office_id, before, changes, author, reason)
-        self.session.flush()
-        return office
+        return self._edit(Office, "单位", "office", office_id, changes, self.OFFICE_EDITABLE, author, reason)
 
     def set_setting(self, key: str, value: Any, author: str, reason: str = "") -> None:
         row = self.session.get(Setting, key)

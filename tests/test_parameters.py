@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from knowledge.parameters import ParameterError, Parameters, Window, format_value
-from knowledge.service import StaffService, load_snapshot
+from knowledge.service import InvalidEdit, StaffService, load_snapshot
 
 D = dt.date
 
@@ -76,3 +76,29 @@ def test_bad_overrides_name_the_field(fresh_db, kwargs, field):
         with pytest.raises(Exception) as info:
             StaffService(s).override_parameter(author="a", reason="r", **kwargs)
     assert getattr(info.value, "field", None) == field
+
+
+def test_staff_edits_are_checked_logged_and_reach_the_snapshot(fresh_db):
+    from sqlalchemy import select
+
+    from knowledge.models import Edit
+    from knowledge.service import NotFound
+
+    with fresh_db.session() as s:
+        staff = StaffService(s)
+        staff.update_office("hrss", {"phone": "0936-0000000"}, "王科员", "测试")
+        staff.update_faq("internship-rate", {"question": "见习补贴每月多少？"}, "王科员", "措辞")
+        with pytest.raises(InvalidEdit) as bad_field:
+            staff.update_office("hrss", {"name": "别的局"}, "王科员", "")
+        with pytest.raises(NotFound):
+            staff.update_faq("no-such-faq", {"question": "?"}, "王科员", "")
+        with pytest.raises(InvalidEdit) as bad_template:
+            staff.update_faq("internship-rate", {"answer": "{{no.such}}"}, "王科员", "")
+    assert bad_field.value.field == "name" and bad_template.value.field == "answer"
+    with fresh_db.session() as s:
+        snap = load_snapshot(s)
+        edits = s.scalars(select(Edit).order_by(Edit.id)).all()
+    assert snap.office("县人社局").phone == "0936-0000000"
+    assert snap.faq("internship-rate").question == "见习补贴每月多少？"
+    assert [(e.entity, e.entity_id) for e in edits] == [("office", "hrss"), ("faq", "internship-rate")]
+    assert edits[0].before == {"phone": ""} and snap.version == 2
