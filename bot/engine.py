@@ -201,7 +201,7 @@ class Engine:
     # -- commands, events, choices --------------------------------------------------------
     def _command(self, ctx: Context, name: str) -> Reply | None:
         if name in ("back", "restart", "exit", "resume"):
-            if flows.is_open(ctx) or name == "resume":
+            if flows.is_open(ctx) or name in ("resume", "restart"):
                 reply = flows.command(ctx, name)
                 if reply is not None:
                     return reply

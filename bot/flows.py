@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .engine import Context
 
 STATE_KEY = "dialogue"
+LAST_KEY = "last_calculator"  # the calculator of the last finished dialogue
 DEFAULT_TTL_HOURS = 24
 WECHAT_TEXT_BYTES = 2048
 RESULT_BUDGET = 1700  # bytes of result text, leaving room for the numbered options
@@ -183,6 +184,10 @@ def handle(ctx: "Context", text: str) -> Reply | None:
 def command(ctx: "Context", name: str) -> Reply | None:
     dlg = _load(ctx)
     if dlg is None:
+        last = ctx.state.get(LAST_KEY)
+        if name == "restart" and isinstance(last, str) and last in REGISTRY:
+            title = REGISTRY.get(last).title
+            return start(ctx, last, intro=msg("flows_restarted", ctx.locale, title=title))
         return None
     now = _now(ctx)
     title = dlg.form.title
@@ -313,6 +318,7 @@ def _finish(ctx: "Context", dlg: Dialogue) -> Reply:
         ctx.state.pop(STATE_KEY, None)
         return ctx.engine.menu(ctx, intro=msg("result_error", ctx.locale, error=exc.message))
     ctx.state.pop(STATE_KEY, None)
+    ctx.state[LAST_KEY] = form.calculator  # so "重新开始" after the result starts it again
     options = [{"key": "1", "label": msg("flows_restart_label", ctx.locale, title=form.title)},
                {"key": "2", "label": msg("flows_other_label", ctx.locale)},
                {"key": "3", "label": msg("flows_menu_label", ctx.locale)}]
