@@ -341,17 +341,18 @@ class Engine:
     def answer_text(self, ctx: Context, text: str) -> Reply:
         """Smalltalk, contacts, or the matcher's cited answer / fallback."""
         match = self.matcher.match(text)
-        asked = clause_reference(fold(text), ctx.snapshot.clauses)
+        folded = fold(text)
+        asked = clause_reference(folded, ctx.snapshot.clauses)
         if asked and not (match.confident and match.best is not None and match.best.clause == asked):
             return self.clause_reply(ctx, asked, score=1.0)  # "第8条说的啥": the clause itself
-        if match.smalltalk and not CONTACT_RE.search(fold(text)):
+        wants_contact = CONTACT_RE.search(folded) is not None
+        if match.smalltalk and not wants_contact:
             return Reply(msg(f"smalltalk_{match.smalltalk}", ctx.locale), "smalltalk", locale=ctx.locale)
-        folded = fold(text)
-        if CONTACT_RE.search(folded) and (not match.out_of_scope or COMPLAINT_RE.search(folded) or any(
+        if wants_contact and (not match.out_of_scope or COMPLAINT_RE.search(folded) or any(
                 o.kind != "township" for o in self.offices_named(ctx.snapshot, folded))):
             # "几点/在哪" about a bus or the weather is not a question for an office; a place
             # name alone (红湾寺) does not make it one
-            return self.contacts_reply(ctx, text, match)
+            return self.contacts_reply(ctx, folded, match)
         started = flows.maybe_start(ctx, match, text)  # "我能领……吗" opens the eligibility dialogue
         if started is not None:
             return started
@@ -364,9 +365,8 @@ class Engine:
             return self.clause_reply(ctx, best.clause, score=best.score)
         return self.fallback(ctx, match)
 
-    def contacts_reply(self, ctx: Context, text: str, match: MatchResult) -> Reply:
+    def contacts_reply(self, ctx: Context, folded: str, match: MatchResult) -> Reply:
         snap = ctx.snapshot
-        folded = fold(text)
         offices = self.offices_named(snap, folded)
         clause_id = match.best.clause if match.best is not None and match.best.score >= match.threshold * 0.6 else None
         cards: list[dict[str, str]] = [o.contact() for o in offices[:3]]
@@ -396,24 +396,13 @@ class Engine:
     def offices_named(snap: Snapshot, folded: str) -> list:
         """Offices the message names, by name or by an alias no other office shares (镇政府 is
         everyone's); when one name contains another (红湾寺镇人民政府 ⊃ 红湾寺), keep the longest."""
-        owners: dict[str, set[str]] = {}
-        for office in snap.offices.values():
-            if office.kind == "hotline":
-                continue
-            for term in {office.name, *office.aliases}:
-                term = fold(term)
-                if len(term) >= 2:
-                    owners.setdefault(term, set()).add(office.name)
-        hits = sorted((t for t, names in owners.items() if len(names) == 1 and t in folded), key=len, reverse=True)
         found: list = []
         covered: list[str] = []
-        for term in hits:
-            if any(term in longer for longer in covered):
-                continue
-            covered.append(term)
-            office = snap.offices[next(iter(owners[term]))]
-            if office not in found:
-                found.append(office)
+        for term, office in snap.office_terms:
+            if term in folded and not any(term in longer for longer in covered):
+                covered.append(term)
+                if office not in found:
+                    found.append(office)
         return found
 
     def fallback(self, ctx: Context, match: MatchResult) -> Reply:

@@ -7,12 +7,14 @@ bumps the pack version so every worker rebuilds its snapshot on the next message
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Clause, Edit, Faq, LexiconEntry, Office, Parameter, ParameterValue, Setting
+from .textnorm import fold
 from .parameters import DatedValue, ParameterDef, Parameters, ParameterError, UNITS, to_date
 
 HOTLINES = ("12333", "12345")
@@ -120,6 +122,20 @@ class Snapshot:
             cards.append(office.contact() if office else
                          {"office": name, "phone": "", "address": "", "hours": "", "hotline": "12333"})
         return cards
+
+    @cached_property
+    def office_terms(self) -> list[tuple[str, "OfficeInfo"]]:
+        """(folded name or alias, office) for every term only one office answers to, longest first."""
+        owners: dict[str, set[str]] = {}
+        for office in self.offices.values():
+            if office.kind == "hotline":
+                continue
+            for term in {office.name, *office.aliases}:
+                term = fold(term)
+                if len(term) >= 2:
+                    owners.setdefault(term, set()).add(office.name)
+        unique = [(t, self.offices[next(iter(n))]) for t, n in owners.items() if len(n) == 1]
+        return sorted(unique, key=lambda pair: len(pair[0]), reverse=True)
 
     @property
     def complaint_hotline(self) -> str:
