@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Clause, Edit, Faq, LexiconEntry, Office, Parameter, ParameterValue, Setting
+from .parameters import UNITS, DatedValue, ParameterDef, ParameterError, Parameters, to_date
 from .textnorm import fold
-from .parameters import DatedValue, ParameterDef, Parameters, ParameterError, UNITS, to_date
 
 HOTLINES = ("12333", "12345")
 
