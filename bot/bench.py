@@ -47,7 +47,9 @@ def _percentile(values: list[float], p: float) -> float:
 
 def _cold(env: dict[str, str], clear_cache: bool) -> dict:
     if clear_cache:
-        for path in Path(tempfile.gettempdir()).glob("jiuye-index-*.pickle"):
+        from knowledge.matcher import cache_dir
+
+        for path in (cache_dir() or Path("/nonexistent")).glob("index-*.pickle"):
             path.unlink(missing_ok=True)
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", COLD_SNIPPET], env=env, capture_output=True, text=True,

@@ -16,7 +16,9 @@ import hashlib
 import json
 import logging
 import math
+import os
 import pickle
+import stat
 import re
 import tempfile
 from collections import Counter, defaultdict
@@ -43,6 +45,27 @@ COVERAGE_WEIGHT = 0.6      # long messages: score by how much of a phrasing they
 CITATION = re.compile(r"（依据：[^）]*）")
 SENTENCE_SPLIT = re.compile(r"[。；;！!？?]")
 
+jieba.setLogLevel(logging.WARNING)
+log = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path | None:
+    """This user's private cache folder (0700, checked owner), or None when it is not safe.
+
+    The index is a pickle: loading one that someone else could have written would run their
+    code, so a cache folder another user owns or can write to is not used at all.
+    """
+    path = Path(tempfile.gettempdir()) / f"jiuye-cache-{os.getuid()}"
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        st = path.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        log.warning("not using cache folder %s: not a private folder of this user", path)
+        return None
+    return path
+
 
 @lru_cache(maxsize=4)
 def _trimmed_dictionary(min_freq: int) -> str:
@@ -53,7 +76,8 @@ def _trimmed_dictionary(min_freq: int) -> str:
     """
     source = Path(jieba.__file__).resolve().parent / "dict.txt"
     digest = hashlib.sha1(f"{source.stat().st_size}:{min_freq}".encode()).hexdigest()[:12]
-    target = Path(tempfile.gettempdir()) / f"jiuye-jieba-{digest}.txt"
+    folder = cache_dir() or Path(tempfile.mkdtemp(prefix="jiuye-"))
+    target = folder / f"jieba-{digest}.txt"
     if not target.exists():
         keep = []
         with source.open(encoding="utf-8") as fh:
@@ -67,13 +91,10 @@ def _trimmed_dictionary(min_freq: int) -> str:
     return str(target)
 
 
-jieba.setLogLevel(logging.WARNING)
-log = logging.getLogger(__name__)
-
-
 @lru_cache(maxsize=8)
 def _tokenizer(terms: tuple[str, ...]) -> jieba.Tokenizer:
     tok = jieba.Tokenizer(dictionary=_trimmed_dictionary(COMMON_WORD_MIN_FREQ))
+    tok.tmp_dir = str(cache_dir() or tempfile.mkdtemp(prefix="jiuye-"))  # jieba's own cache, kept private too
     tok.initialize()
     for term in terms:
         tok.add_word(term, freq=200000)
@@ -132,10 +153,12 @@ def _fingerprint(snapshot: Snapshot) -> str:
 
 class Matcher:
     @classmethod
-    def build(cls, snapshot: Snapshot, threshold: float | None = None, cache_dir: Path | None = None) -> "Matcher":
+    def build(cls, snapshot: Snapshot, threshold: float | None = None, folder: Path | None = None) -> "Matcher":
         """A matcher for the snapshot, loading its index from the disk cache when one matches."""
-        cache_dir = cache_dir or Path(tempfile.gettempdir())
-        path = cache_dir / f"jiuye-index-{_fingerprint(snapshot)[:16]}.pickle"
+        folder = folder if folder is not None else cache_dir()
+        if folder is None:
+            return cls(snapshot, threshold)
+        path = folder / f"index-{_fingerprint(snapshot)[:16]}.pickle"
         try:
             with path.open("rb") as fh:
                 matcher: Matcher = pickle.load(fh)

@@ -55,3 +55,34 @@ def test_normalisation_steps(engine):
     assert "职业" in n("職業")
     # a real word that sounds like a domain word is left alone
     assert "事业" in n("事业单位考试")
+
+
+def test_index_cache_lives_only_in_a_private_folder(tmp_path, monkeypatch):
+    import os
+    import tempfile
+
+    from knowledge import matcher
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    folder = matcher.cache_dir()
+    assert folder is not None and (folder.stat().st_mode & 0o777) == 0o700
+    folder.chmod(0o777)  # writable by anyone: a planted pickle could run code, so it is not used
+    assert matcher.cache_dir() is None
+    folder.chmod(0o700)
+    assert matcher.cache_dir() == folder
+    if os.getuid() == 0:
+        os.chown(folder, 12345, 12345)  # owned by someone else
+        assert matcher.cache_dir() is None
+
+
+def test_cached_index_answers_like_a_fresh_one(engine, tmp_path):
+    from knowledge.matcher import Matcher
+
+    fresh = Matcher(engine.snapshot)
+    Matcher.build(engine.snapshot, folder=tmp_path)           # writes the cache
+    cached = Matcher.build(engine.snapshot, folder=tmp_path)  # loads it
+    assert list(tmp_path.glob("index-*.pickle"))
+    for q in ["创业代款能贷多少", "见习补帖", "住房公积金咋提取", "你好"]:
+        a, b = fresh.match(q), cached.match(q)
+        assert (a.best and a.best.key, a.confident, a.out_of_scope, a.smalltalk) == \
+               (b.best and b.best.key, b.confident, b.out_of_scope, b.smalltalk)
