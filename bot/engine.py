@@ -64,7 +64,8 @@ CONTACT_RE = re.compile(
     r"什么部门|啥部门|哪个窗口|窗口|几点|上班时间|办公时间|周六|周末|投诉|举报|监督电话|打不通|没人接|人社所|服务中心|"
     r"谁管|归谁管|哪个局|联系人"
 )
-# "Where / whom" words that, inside a story, still ask about a place or a person to see.
+# Words that name an office rather than a place.
+OFFICE_WORD_RE = re.compile(r"人社|政府|民政|[^结]局|服务站|服务中心|服务所|办事处|办事大厅|政务大厅|窗口|部门|单位")
 COMPLAINT_RE = re.compile(r"投诉|举报|监督|不作为|没发下来|拖着不办|不给办")
 
 
@@ -348,10 +349,10 @@ class Engine:
         wants_contact = CONTACT_RE.search(folded) is not None
         if match.smalltalk and not wants_contact:
             return Reply(msg(f"smalltalk_{match.smalltalk}", ctx.locale), "smalltalk", locale=ctx.locale)
-        if wants_contact and (not match.out_of_scope or COMPLAINT_RE.search(folded) or any(
-                o.kind != "township" for o in self.offices_named(ctx.snapshot, folded))):
+        if wants_contact and (not match.out_of_scope or COMPLAINT_RE.search(folded) or OFFICE_WORD_RE.search(folded)
+                              or any(o.kind != "township" for o in self.offices_named(ctx.snapshot, folded))):
             # "几点/在哪" about a bus or the weather is not a question for an office; a place
-            # name alone (红湾寺) does not make it one
+            # name alone (红湾寺) does not make it one, an office word (人社服务站) does
             return self.contacts_reply(ctx, folded, match)
         started = flows.maybe_start(ctx, match, text)  # "我能领……吗" opens the eligibility dialogue
         if started is not None:

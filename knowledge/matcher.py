@@ -212,6 +212,7 @@ class Matcher:
                                  if fold(t)}, key=len, reverse=True)
         self.decisive_terms = sorted({fold(t) for topic in snapshot.out_of_scope if topic.get("decisive")
                                       for t in topic.get("terms") or [] if fold(t)}, key=len, reverse=True)
+        self.decisive_set = frozenset(self.decisive_terms)
         local = {"肃南", "裕固"}
         for office in snapshot.offices.values():
             if office.kind == "township":
@@ -369,8 +370,11 @@ class Matcher:
         best_score = result.best.score if result.best else 0.0
         oos_score = result.out_of_scope_best.score if result.out_of_scope_best else 0.0
         folded = fold(text)
-        oos_term = next((t for t in self.oos_terms if t in folded), None)
-        elsewhere = any(t in folded for t in self.decisive_terms) and not any(p in folded for p in self.local_places)
+        local = any(p in folded for p in self.local_places)
+        # another county named beside 肃南 or one of its townships ("户口在外县，在肃南常住")
+        # is about living here, so its name is no out-of-scope signal
+        oos_term = next((t for t in self.oos_terms if t in folded and not (local and t in self.decisive_set)), None)
+        elsewhere = not local and any(t in folded for t in self.decisive_terms)
         if elsewhere or oos_score > best_score + OOS_DOC_MARGIN or (oos_term and best_score < OOS_TERM_STRONG):
             result.out_of_scope = True
         words = [f for f in qvec if f.startswith("w:")]
