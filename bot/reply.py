@@ -17,6 +17,7 @@ class Incoming:
     event: str | None = None
     locale: str | None = None
     channel: str = "api"  # api | web | wechat | cli
+    message_id: str | None = None  # the client's id for this message: a retry gets the same reply
 
 
 @dataclass
@@ -31,6 +32,9 @@ class Reply:
     links: list[dict[str, str]] = field(default_factory=list)
     locale: str = "zh"
     extra: dict[str, Any] = field(default_factory=dict)  # channel hints (e.g. a calculator result), not in the contract
+    # What each numbered option does (bot.actions), in option order; kept in the conversation
+    # state so that the person's next number performs it. Not part of the reply contract.
+    actions: list[Any] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -39,11 +43,23 @@ class Reply:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("extra")
+        data.pop("actions")
         if self.score is not None:
             data["score"] = round(float(self.score), 3)
         if self.extra.get("result") is not None:
             data["result"] = self.extra["result"]
         return data
+
+    def stored(self) -> dict[str, Any]:
+        """What the conversation keeps of this reply (to repeat it, or answer a retried message)."""
+        data = self.to_dict()
+        data["extra"] = {k: v for k, v in self.extra.items() if k in ("result", "dialogue")}
+        return data
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> "Reply":
+        known = {"reply", "kind", "clause", "faq_id", "score", "options", "contacts", "links", "locale", "extra"}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def as_text(self) -> str:
         """Plain text for chat channels: the reply, then numbered options, contacts, links."""

@@ -3,19 +3,27 @@
 A form lists the slots of one calculator in the order they are asked (rasa-style): each slot has
 a question, a type (int, number, choice, bool, date), numbered options, bounds, the message for an
 answer it cannot use, and conditions on earlier answers (`when`) or on a window of the plan being
-in force today (`when_window`). The runner keeps everything in a JSON-serialisable dict, so the
-bot can store it in the user's conversation state between messages.
+in force today (`when_window`: a question that cannot change the result on that date is not asked).
+The runner keeps everything in a JSON-serialisable dict, so the bot can store it in the user's
+conversation state between messages.
 
-Free answers are understood where natural: "三个月", "3个", "120人", "一百二十", full-width digits,
-"一年半", "2万", "1年以上", "是/不是/有/没有/对/没", option numbers, labels or everyday words for them;
-emoji and WeChat face codes ([微笑]) are ignored. An answer it cannot use raises `AnswerError` with an
-explanation — a rough amount ("十几个", "一百多") is told a number is needed — and the caller asks again.
+What a form may declare beyond the question, so that free words are understood:
+- options: `says` (everyday words for an option); an option that stands for an official status
+  (`status: true`, e.g. 已认定的就业困难人员) is chosen only by its number or one of its `names`;
+  the slot's `loose` words (生活困难, 没工作) ask whether the status was recognised (`confirm`),
+  never choose it;
+- `cues`: words near a number that say it answers this slot ("留下了2个", "交了10万失业保险");
+- `prefill`: words that answer a choice or yes/no slot when said in passing ("没裁员", "个体户").
+
+Answers are parsed strictly against the pending question's type (eligibility/answers.py): a
+message that does not parse is not taken as an answer. Facts stated anywhere in a message fill
+the slots they belong to (`take_facts`), and a correction ("不对，是4个人") changes the answer it
+is about, not only the last one (`correct`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +33,9 @@ import yaml
 
 from knowledge.parameters import ParameterError, ParameterView
 
+from .answers import (AnswerError, Quantity, asks_something, clean, cn_number, convert, find_quantities,  # noqa: F401
+                      fits_unit, is_unsure, is_vague_quantity, parse_bool, parse_date, parse_option_number,
+                      parse_plain_number, parse_quantity, MAX_ANSWER, QUESTION_MARKS, UNSURE)
 from .registry import REGISTRY
 from .texts import t
 
@@ -32,201 +43,15 @@ FORMS_DIR = Path(__file__).resolve().parent / "forms"
 SLOT_TYPES = ("int", "number", "choice", "bool", "date")
 FIELD_TYPES = {"int": "integer", "number": "number", "choice": "choice", "bool": "boolean"}
 UNITS = ("people", "months", "years", "age", "yuan", "")
+CUE_BEFORE, CUE_AFTER = 8, 6  # characters around a number searched for a slot's cue words
 
 
-class AnswerError(ValueError):
-    """An answer the current question cannot use; `message` says why and what to send."""
+class NeedsConfirmation(Exception):
+    """A description that hints at an official status ("生活困难"): ask whether it was recognised."""
 
-    def __init__(self, message: str, unsure: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.unsure = unsure  # the person said they do not know (an answer, not a new question)
-
-
-# ------------------------------------------------------------------------------- free answers
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2, "俩": 2, "三": 3, "叁": 3, "四": 4,
-             "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10_000, "亿": 100_000_000}
-EDGE_PUNCT = "。.,，、!！~～ 　;；:：\"'“”‘’()（）"
-# Words around a number that do not change it ("大概120人左右", "一共有5个").
-LEAD_FILLERS = ("大概有", "大约有", "一共有", "总共有", "一共", "总共", "大概", "大约", "差不多", "约", "共", "有",
-                "就", "才", "只有", "只", "是", "今年", "我们", "我", "招了", "留了", "签了", "交了", "干了")
-TAIL_FILLERS = ("以上", "左右", "上下", "了吧", "了", "吧", "啊", "呀", "呢", "哦", "嘛", "的样子", "的")
-ZERO_WORDS = {"没有", "没", "无", "零", "一个也没有", "一个都没有", "都没有", "没留", "没招", "一个没留", "0个"}
-TIME_UNITS = {"个月": "months", "月": "months", "年": "years", "周岁": "age", "岁": "age"}
-OTHER_UNITS = ("人", "名", "位", "个", "元钱", "元", "块钱", "块", "次")
-UNSURE = ("不清楚", "不知道", "不确定", "不晓得", "说不准", "不好说", "忘了", "记不清", "不懂", "不太清楚", "不太确定",
-          "不记得", "记不得", "搞不清", "没数", "不了解", "不太知道")
-# "十几个" "一百多人" "好多年" "三四个": a rough quantity, not a number the calculator can use.
-VAGUE_RE = re.compile(r"[几多来余]|好些|若干|[一二两三四五六七八九]{2}[个人名位年月岁]|\d+[到至~-]\d+")
-# WeChat sends its faces as [微笑] or /::) ; phones send emoji. Neither changes an answer.
-EMOJI_CODE_RE = re.compile(r"\[[\u4e00-\u9fff]{1,4}\]|/:[^\s/]{1,8}")
-QUESTION_MARKS = ("吗", "?", "？", "么", "是不是", "能不能", "可不可以", "什么", "怎么", "为啥", "为什么", "多少", "哪")
-
-YES = {"是", "是的", "对", "对的", "对呀", "有", "有的", "嗯", "恩", "好", "好的", "行", "可以", "要", "需要", "yes", "y",
-       "true", "ok", "对头", "是滴", "是呀", "是啊", "对啊", "当然", "肯定"}
-NO = {"不是", "否", "没有", "没", "无", "不", "不对", "没得", "no", "n", "false", "不要", "不需要", "没呢", "还没有", "还没",
-      "不行", "木有"}
-
-
-def _clean(text: str) -> str:
-    text = EMOJI_CODE_RE.sub("", unicodedata.normalize("NFKC", text or ""))
-    text = "".join(c for c in text if unicodedata.category(c) not in ("So", "Sk", "Cf", "Mn", "Me", "Cs", "Co"))
-    text = re.sub(r"\s+", "", text.strip().lower())
-    return text.strip(EDGE_PUNCT)
-
-
-def is_vague_quantity(text: str) -> bool:
-    """A rough amount ("十几个", "一百多", "三四年", "好多") that cannot be one number."""
-    s = _clean(text)
-    return bool(s) and bool(VAGUE_RE.search(s)) and not any(mark in s for mark in ("吗", "?", "么", "多少", "什么"))
-
-
-def _strip_fillers(text: str) -> str:
-    changed = True
-    while changed and text:
-        changed = False
-        for word in LEAD_FILLERS:
-            if text.startswith(word) and len(text) > len(word):
-                text, changed = text[len(word):], True
-        for word in TAIL_FILLERS:
-            if text.endswith(word) and len(text) > len(word):
-                text, changed = text[: -len(word)], True
-    return text
-
-
-def cn_number(text: str) -> int | None:
-    """Chinese numerals to an int: 一百二十 → 120, 十二 → 12, 两千五 → 2500, 一百零五 → 105."""
-    if not text or any(c not in CN_DIGITS and c not in CN_UNITS for c in text):
-        return None
-    total, section, digit = 0, 0, None
-    last_unit, zero_seen = 1, False
-    for c in text:
-        if c in CN_DIGITS:
-            if digit is not None and not zero_seen:
-                return None  # 三四 — two digits with no unit between
-            if CN_DIGITS[c] == 0:
-                zero_seen, digit = True, None
-            else:
-                digit = CN_DIGITS[c]
-            continue
-        unit = CN_UNITS[c]
-        if unit >= 10_000:
-            total += ((section + (digit or 0)) or 1) * unit
-            section = 0
-        else:
-            section += (1 if digit is None else digit) * unit
-        last_unit, digit, zero_seen = unit, None, False
-    if digit is not None:
-        if not zero_seen and last_unit >= 100:  # 一百二 → 120, 两千五 → 2500, 三万五 → 35000 (colloquial)
-            if last_unit >= 10_000:
-                total += digit * (last_unit // 10)
-            else:
-                section += digit * (last_unit // 10)
-        else:
-            section += digit
-    return total + section
-
-
-def parse_plain_number(text: str) -> float | int | None:
-    """A number alone: 120, -3, 1.5, ３, 一百二十, 一点五, 2万, 1.5万, 3千."""
-    m = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)([十百千万亿]*)", text)
-    if m:
-        value: float | int = float(m.group(1)) if "." in m.group(1) else int(m.group(1))
-        for c in m.group(2):
-            value *= CN_UNITS[c]
-        return value
-    if "点" in text:
-        whole, _, frac = text.partition("点")
-        w = cn_number(whole) if whole else 0
-        if w is None or not frac or any(c not in CN_DIGITS for c in frac):
-            return None
-        return float(f"{w}." + "".join(str(CN_DIGITS[c]) for c in frac))
-    return cn_number(text)
-
-
-def parse_quantity(text: str, unit: str = "") -> float | int:
-    """A count, a duration or a sum in free words; converts 年 ↔ 月 to the slot's unit."""
-    s = _strip_fillers(_clean(text))
-    if s in ZERO_WORDS:
-        return 0
-    half = False
-    said_unit = ""
-    if s in ("半年", "半个月", "半月"):
-        s, half, said_unit = "0", True, "years" if s == "半年" else "months"
-    for pattern, time_unit in ((r"(.+?)个半月", "months"), (r"(.+?)年半", "years"), (r"(.+?)岁半", "age")):
-        m = re.fullmatch(pattern, s)
-        if m:
-            s, half, said_unit = m.group(1), True, time_unit
-            break
-    for _ in range(2):  # "3个人": 人 then 个
-        for word, time_unit in TIME_UNITS.items():
-            if s.endswith(word) and len(s) > len(word):
-                s, said_unit = s[: -len(word)], time_unit
-                break
-        else:
-            for word in OTHER_UNITS:
-                if s.endswith(word) and len(s) > len(word):
-                    s = s[: -len(word)]
-                    break
-    s = _strip_fillers(s)
-    value = parse_plain_number(s)
-    if value is None:
-        raise AnswerError("")
-    if half:
-        value = value + 0.5
-    if unit == "months" and said_unit == "years":
-        value = value * 12
-    elif unit == "years" and said_unit == "months":
-        value = round(value / 12, 2)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value
-
-
-def parse_bool(text: str, yes_words: tuple[str, ...] = (), no_words: tuple[str, ...] = ()) -> bool:
-    s = _clean(text)
-    stripped = _strip_fillers(s) or s
-    for candidate in (s, stripped):
-        if candidate in ("1", "一", "第一个"):
-            return True
-        if candidate in ("2", "二", "第二个"):
-            return False
-        if candidate in NO or candidate in no_words:
-            return False
-        if candidate in YES or candidate in yes_words:
-            return True
-    if any(mark in s for mark in QUESTION_MARKS):
-        raise AnswerError("")
-    for word in sorted(set(no_words) | {"不是", "没有", "不", "没", "否"}, key=len, reverse=True):
-        if word in s:
-            return False
-    for word in sorted(set(yes_words) | {"是", "有", "对"}, key=len, reverse=True):
-        if word in s:
-            return True
-    raise AnswerError("")
-
-
-def parse_date(text: str) -> str:
-    s = _clean(text)
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?号?", s)
-    if not m:
-        raise AnswerError("")
-    try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    except ValueError:
-        raise AnswerError("") from None
-
-
-def parse_option_number(text: str) -> int | None:
-    s = _clean(text)
-    s = re.sub(r"^第", "", s)
-    s = re.sub(r"(个|项|条|种|号|\.)$", "", s)
-    if s.isdigit() and len(s) <= 2:
-        return int(s)
-    if s and all(c in CN_DIGITS or c in "十" for c in s):
-        return cn_number(s)
-    return None
+    def __init__(self, option: str):
+        super().__init__(option)
+        self.option = option
 
 
 # ------------------------------------------------------------------------------------- forms
@@ -235,6 +60,10 @@ class Option:
     value: str
     label: str
     says: tuple[str, ...] = ()
+    status: bool = False            # an official status: chosen only by number or one of `names`
+    names: tuple[str, ...] = ()     # the status's own names (就业困难人员, 已认定)
+    confirm: str = ""               # the question asked when loose words hint at this status
+    otherwise: str = ""             # the option taken when the person says it was not recognised
 
 
 @dataclass(frozen=True)
@@ -257,11 +86,16 @@ class Slot:
     yes_words: tuple[str, ...] = ()
     no_words: tuple[str, ...] = ()
     prefill: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    cues: tuple[str, ...] = ()
+    loose: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # option value -> descriptive words
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "Slot":
         options = tuple(Option(str(o["value"]), str(o.get("label") or o["value"]),
-                               tuple(str(w) for w in o.get("says") or ())) for o in data.get("options") or ())
+                               tuple(str(w) for w in o.get("says") or ()), bool(o.get("status")),
+                               tuple(str(w) for w in o.get("names") or ()), str(o.get("confirm") or ""),
+                               str(o.get("otherwise") or ""))
+                        for o in data.get("options") or ())
         return cls(
             name=data["name"], type=data["type"], question=data["question"], options=options,
             minimum=data.get("min"), maximum=data.get("max"), max_from=data.get("max_from"),
@@ -269,7 +103,9 @@ class Slot:
             invalid=data.get("invalid", ""), too_small=data.get("too_small", ""), too_large=data.get("too_large", ""),
             yes_label=data.get("yes_label", ""), no_label=data.get("no_label", ""),
             yes_words=tuple(data.get("yes_words") or ()), no_words=tuple(data.get("no_words") or ()),
-            prefill={str(k): tuple(v) for k, v in (data.get("prefill") or {}).items()},
+            prefill={str(k).lower(): tuple(v) for k, v in (data.get("prefill") or {}).items()},
+            cues=tuple(str(w) for w in data.get("cues") or ()),
+            loose={str(k): tuple(str(w) for w in v) for k, v in (data.get("loose") or {}).items()},
         )
 
     def choices(self) -> list[Option]:
@@ -280,6 +116,13 @@ class Slot:
             return [Option("true", self.yes_label or t("dialogue.yes")),
                     Option("false", self.no_label or t("dialogue.no"))]
         return []
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in ("int", "number")
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
 
 
 @dataclass(frozen=True)
@@ -299,6 +142,11 @@ class Form:
 
     def slot(self, name: str) -> Slot:
         return next(s for s in self.slots if s.name == name)
+
+    def required(self, name: str) -> bool:
+        """Whether the calculator needs this input (an optional one may be skipped)."""
+        f = REGISTRY.get(self.calculator).schema.by_name.get(name)
+        return bool(f and f.required)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "Form":
@@ -322,6 +170,11 @@ class Form:
                 raise ValueError(f"form {self.calculator}: slot {slot.name} type {slot.type} does not fit")
             if slot.type == "choice" and {o.value for o in slot.options} != set(fields[slot.name].options):
                 raise ValueError(f"form {self.calculator}: slot {slot.name} options differ from the calculator's")
+            for value in slot.loose:
+                option = slot.option(value)
+                if option is None or not option.status or not option.confirm or not slot.option(option.otherwise):
+                    raise ValueError(f"form {self.calculator}: slot {slot.name}: loose words for {value!r} need a "
+                                     "status option with `confirm` and an `otherwise` option")
             for name in list(slot.when) + ([slot.max_from] if slot.max_from else []):
                 if name not in seen:
                     raise ValueError(f"form {self.calculator}: slot {slot.name} depends on a later slot {name}")
@@ -348,6 +201,7 @@ class Prompt:
     text: str
     options: list[dict[str, str]]
     slot: str
+    kind: str = "ask"   # ask | confirm (was a status recognised?)
 
 
 def _render(text: str, view: ParameterView | None) -> str:
@@ -361,6 +215,10 @@ def _render(text: str, view: ParameterView | None) -> str:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# "不对，是4个人" "刚才说错了，合同签的两年" "改成3个": what is said after the marker is the new answer.
+CORRECTION_RE = re.compile(r"^(不对|不是的|错了|说错了|搞错了|打错了|刚才说错了|刚才错了|我说错了|更正|纠正|改一下|改成|改为|应该是|其实是)")
 
 
 class Dialogue:
@@ -381,6 +239,10 @@ class Dialogue:
     def answers(self) -> dict[str, Any]:
         return self.state.setdefault("answers", {})
 
+    @property
+    def skipped(self) -> list[str]:
+        return self.state.setdefault("skipped", [])
+
     # -- time ------------------------------------------------------------------------------
     def touch(self, now: dt.datetime) -> None:
         self.state["updated"] = _iso(now)
@@ -388,7 +250,7 @@ class Dialogue:
     def expired(self, now: dt.datetime, ttl_hours: float) -> bool:
         try:
             updated = dt.datetime.fromisoformat(self.state.get("updated") or self.state.get("started") or "")
-        except ValueError:
+        except (TypeError, ValueError):
             return True
         if updated.tzinfo is None:
             updated = updated.replace(tzinfo=dt.timezone.utc)
@@ -410,7 +272,7 @@ class Dialogue:
 
     def current(self) -> Slot | None:
         for slot in self.form.slots:
-            if slot.name not in self.answers and self.applies(slot):
+            if slot.name not in self.answers and slot.name not in self.skipped and self.applies(slot):
                 return slot
         return None
 
@@ -418,10 +280,25 @@ class Dialogue:
     def done(self) -> bool:
         return self.current() is None
 
+    @property
+    def confirming(self) -> str | None:
+        """The status option whose recognition is being asked about, if any."""
+        pending = self.state.get("confirm")
+        slot = self.current()
+        if isinstance(pending, dict) and slot is not None and pending.get("slot") == slot.name:
+            return str(pending.get("option"))
+        return None
+
     def prompt(self) -> Prompt:
         slot = self.current()
         if slot is None:
             raise RuntimeError("the form is complete")
+        option = self.confirming
+        if option is not None:
+            status = slot.option(option)
+            assert status is not None
+            options = [{"key": "1", "label": t("dialogue.confirm_yes")}, {"key": "2", "label": t("dialogue.confirm_no")}]
+            return Prompt(_render(status.confirm, self.view) + t("dialogue.choice_hint"), options, slot.name, "confirm")
         text = _render(slot.question, self.view)
         choices = slot.choices()
         if choices:
@@ -430,33 +307,64 @@ class Dialogue:
         return Prompt(text, options, slot.name)
 
     # -- answers ------------------------------------------------------------------------------
-    def parse(self, text: str) -> Any:
-        """The current slot's value for a free answer, or AnswerError with what to send instead."""
+    def parse(self, text: str, strict: bool = False) -> Any:
+        """The pending slot's value for an answer, parsed against its type.
+
+        Raises AnswerError (with what to send instead; `unsure` for "不知道") when the message is
+        not a usable answer, NeedsConfirmation when loose words hint at an official status.
+        `strict`: a number must be the whole answer ("2个", "两年"); otherwise a statement with
+        exactly one number of a fitting unit is read too ("留下了2个").
+        """
         slot = self.current()
         if slot is None:
             raise RuntimeError("the form is complete")
-        if any(word in _clean(text) for word in UNSURE):
-            raise AnswerError(t("dialogue.unsure", invalid=self._invalid(slot)), unsure=True)
+        if len(clean(text)) > MAX_ANSWER:
+            raise AnswerError(self.invalid_message(slot))
+        option = self.confirming
+        if option is not None:
+            return self._confirmation(slot, option, text)
+        if is_unsure(text):
+            raise AnswerError(t("dialogue.unsure", invalid=self.invalid_message(slot)), unsure=True)
         try:
-            return self._parse(slot, text)
+            return self._parse(slot, text, strict)
         except AnswerError as exc:
-            if not exc.message and slot.type in ("int", "number") and is_vague_quantity(text):
-                raise AnswerError(t("dialogue.vague", invalid=self._invalid(slot))) from None
-            raise AnswerError(exc.message or self._invalid(slot)) from None
+            if not exc.message and slot.numeric and is_vague_quantity(text):
+                raise AnswerError(t("dialogue.vague", invalid=self.invalid_message(slot)), vague=True) from None
+            raise AnswerError(exc.message or self.invalid_message(slot)) from None
 
-    def _invalid(self, slot: Slot) -> str:
+    def invalid_message(self, slot: Slot) -> str:
         return _render(slot.invalid, self.view) or t(f"dialogue.invalid_{slot.type}")
 
-    def _parse(self, slot: Slot, text: str) -> Any:
+    def _parse(self, slot: Slot, text: str, strict: bool = False) -> Any:
         if slot.type == "choice":
             return self._choice(slot, text)
         if slot.type == "bool":
             return parse_bool(text, slot.yes_words, slot.no_words)
         if slot.type == "date":
             return parse_date(text)
-        value = parse_quantity(text, slot.unit)
+        try:
+            value = parse_quantity(text, slot.unit)
+        except AnswerError:
+            if strict:
+                raise
+            value = self._one_quantity(slot, text)
+        return self.check_value(slot, value)
+
+    def _one_quantity(self, slot: Slot, text: str) -> float | int:
+        """A statement with exactly one number of a fitting unit ("留下了2个", "我们招了5个大学生")."""
+        if asks_something(text):
+            raise AnswerError("")
+        found = [q for q in find_quantities(text) if fits_unit(q, slot.unit)]
+        if len(found) != 1 or len(find_quantities(text)) != 1:
+            raise AnswerError("")
+        if found[0].vague:
+            raise AnswerError("")
+        return convert(found[0], slot.unit)
+
+    def check_value(self, slot: Slot, value: Any) -> Any:
+        """A number within the slot's bounds (AnswerError saying the bound otherwise)."""
         if slot.type == "int" and not float(value).is_integer():
-            raise AnswerError(t("dialogue.whole_number", value=value))
+            raise AnswerError(t("dialogue.whole_number", value=_n(value)))
         if slot.type == "int":
             value = int(value)
         low = slot.minimum
@@ -476,13 +384,16 @@ class Dialogue:
             if 1 <= number <= len(options):
                 return options[number - 1].value
             raise AnswerError(t("dialogue.no_such_option", count=len(options)))
-        s = _clean(text)
+        s = clean(text)
         for o in options:
-            if s in (o.value.lower(), _clean(_render(o.label, self.view))) or s in o.says:
+            names = (o.value.lower(), clean(_render(o.label, self.view)), *o.names)
+            if s in names or (not o.status and s in o.says):
                 return o.value
         best: dict[str, int] = {}
         for o in options:
-            for word in (*o.says, _clean(_render(o.label, self.view))):
+            words = (clean(_render(o.label, self.view)), *o.names) if o.status else \
+                (*o.says, clean(_render(o.label, self.view)))
+            for word in words:
                 if word and word in s:
                     best[o.value] = max(best.get(o.value, 0), len(word))
         if best:
@@ -490,38 +401,167 @@ class Dialogue:
             winners = [v for v, n in best.items() if n == top]
             if len(winners) == 1:
                 return winners[0]
+        for value, words in slot.loose.items():
+            if any(w in s for w in words):
+                raise NeedsConfirmation(value)
         raise AnswerError("")
+
+    def _confirmation(self, slot: Slot, option: str, text: str) -> str:
+        """The answer to "were you recognised as …?": the status, or the option for everyone else."""
+        status = slot.option(option)
+        assert status is not None
+        try:
+            recognised = parse_bool(text, ("认定了", "已认定", "认定过", "有证"), ("没认定", "没有认定", "还没认定", "不知道"))
+        except AnswerError:
+            if is_unsure(text):
+                return status.otherwise
+            raise AnswerError(t("dialogue.confirm_invalid")) from None
+        return option if recognised else status.otherwise
+
+    def ask_confirmation(self, option: str) -> None:
+        slot = self.current()
+        if slot is not None:
+            self.state["confirm"] = {"slot": slot.name, "option": option}
 
     def accept(self, value: Any) -> None:
         slot = self.current()
         if slot is None:
             raise RuntimeError("the form is complete")
-        self.answers[slot.name] = value
-        self.state.setdefault("asked", []).append(slot.name)
+        self.set(slot.name, value)
         self.state["misses"] = 0
+
+    def set(self, name: str, value: Any) -> None:
+        self.answers[name] = value
+        asked = [n for n in self.state.setdefault("asked", []) if n != name]
+        self.state["asked"] = asked + [name]
+        if name in self.skipped:
+            self.skipped.remove(name)
+        self.state.pop("confirm", None)
+        self._drop_orphans()
+
+    def skip(self) -> bool:
+        """Leave the pending question unanswered when the calculator does not need it (不知道)."""
+        slot = self.current()
+        if slot is None or self.form.required(slot.name):
+            return False
+        self.skipped.append(slot.name)
+        self.state.pop("confirm", None)
+        return True
 
     def miss(self) -> int:
         """Count an unusable answer; returns how many in a row."""
         self.state["misses"] = int(self.state.get("misses") or 0) + 1
         return self.state["misses"]
 
-    def prefill(self, text: str) -> list[str]:
-        """Answer slots from words of the opening question ("我们厂能贷多少" → 小微企业)."""
-        filled = []
-        s = _clean(text)
-        for slot in self.form.slots:
-            if not slot.prefill or slot.name in self.answers or not self.applies(slot):
-                continue
-            hits = {value for value, words in slot.prefill.items() if any(w in s for w in words)}
-            if len(hits) == 1:
-                self.answers[slot.name] = _typed(slot, hits.pop())
-                self.state.setdefault("asked", []).append(slot.name)
-                filled.append(slot.name)
+    # -- facts said in passing ----------------------------------------------------------------
+    def take_facts(self, text: str, overwrite: bool = False) -> list[str]:
+        """Fill slots from facts anywhere in a message ("我们公司120人 去年没裁员 交了10万失业保险").
+
+        Choice and yes/no slots by their `prefill` words; numbers by the `cues` around them and
+        their unit. Only facts that are unambiguous are taken; returns the slots filled.
+        """
+        s = clean(text)[: MAX_ANSWER * 3]
+        filled: list[str] = []
+        # Several rounds: an answer can make a later slot apply (小微企业 → 职工人数).
+        for _ in range(3):
+            progress = False
+            for slot in self.form.slots:
+                if not self.applies(slot) or (slot.name in self.answers and not overwrite) or slot.name in filled:
+                    continue
+                value = self._prefilled(slot, s)
+                if value is not None:
+                    self._take(slot, value, filled)
+                    progress = True
+            for slot, value in self._numbers(s, overwrite, filled):
+                self._take(slot, value, filled)
+                progress = True
+            if not progress:
+                break
         return filled
+
+    def _take(self, slot: Slot, value: Any, filled: list[str]) -> None:
+        try:
+            value = self.check_value(slot, value) if slot.numeric else value
+        except AnswerError:
+            return  # out of bounds: ask the question rather than take a slip
+        self.set(slot.name, value)
+        filled.append(slot.name)
+
+    def _prefilled(self, slot: Slot, s: str) -> Any:
+        if not slot.prefill or slot.type not in ("choice", "bool"):
+            return None
+        hits = {value for value, words in slot.prefill.items() if any(w in s for w in words)}
+        # "没有拖欠" also contains "拖欠": the longer, negated word wins
+        if len(hits) > 1:
+            longest = {value: max(len(w) for w in slot.prefill[value] if w in s) for value in hits}
+            top = max(longest.values())
+            hits = {v for v, n in longest.items() if n == top}
+        if len(hits) != 1:
+            return None
+        raw = hits.pop()
+        return raw == "true" if slot.type == "bool" else raw
+
+    def _numbers(self, s: str, overwrite: bool, filled: list[str]) -> list[tuple[Slot, Any]]:
+        slots = [sl for sl in self.form.slots if sl.numeric and sl.cues and self.applies(sl)
+                 and (overwrite or sl.name not in self.answers) and sl.name not in filled]
+        taken: list[tuple[Slot, Any]] = []
+        used: set[str] = set()
+        for q in find_quantities(s):
+            if q.vague:
+                continue
+            around = s[max(0, q.start - CUE_BEFORE):q.start], s[q.end:q.end + CUE_AFTER]
+            scored = []
+            for slot in slots:
+                if slot.name in used or not fits_unit(q, slot.unit):
+                    continue
+                cue = max((len(c) for c in slot.cues if c in around[0] or c in around[1]), default=0)
+                if cue:
+                    scored.append((cue + (2 if q.unit and q.unit == slot.unit else 0), slot))
+            if not scored:
+                continue
+            scored.sort(key=lambda pair: pair[0], reverse=True)
+            if len(scored) > 1 and scored[0][0] == scored[1][0]:
+                continue  # two slots fit equally: ask instead of guessing
+            slot = scored[0][1]
+            used.add(slot.name)
+            taken.append((slot, convert(q, slot.unit)))
+        return taken
+
+    def correct(self, text: str) -> list[str]:
+        """Apply a correction ("不对，是4个人"); returns the slots it changed (empty: not understood)."""
+        rest = CORRECTION_RE.sub("", clean(text)).lstrip("，,是")
+        if not rest:
+            return []
+        changed = self.take_facts(rest, overwrite=True)
+        if changed:
+            return changed
+        answered = [self.form.slot(n) for n in reversed(self.state.get("asked", [])) if n in self.answers]
+        found = [q for q in find_quantities(rest) if not q.vague]
+        if len(found) == 1:
+            q = found[0]
+            for slot in answered:
+                if slot.numeric and fits_unit(q, slot.unit) and (q.unit or slot is answered[0]):
+                    try:
+                        self.set(slot.name, self.check_value(slot, convert(q, slot.unit)))
+                    except AnswerError:
+                        return []
+                    return [slot.name]
+            return []
+        for slot in answered:
+            if slot.type == "choice":
+                try:
+                    value = self._choice(slot, rest)
+                except (AnswerError, NeedsConfirmation):
+                    continue
+                if parse_option_number(rest) is None:
+                    self.set(slot.name, value)
+                    return [slot.name]
+        return []
 
     def back(self) -> bool:
         """Forget the last answer so its question is asked again; False when at the first question."""
         asked = self.state.setdefault("asked", [])
+        self.state.pop("confirm", None)
         while asked:
             name = asked.pop()
             if name in self.answers:
@@ -540,7 +580,8 @@ class Dialogue:
 
     def restart(self, now: dt.datetime) -> None:
         stamp = _iso(now)
-        self.state.update({"answers": {}, "asked": [], "misses": 0, "started": stamp, "updated": stamp})
+        self.state.update({"answers": {}, "asked": [], "skipped": [], "misses": 0, "started": stamp, "updated": stamp})
+        self.state.pop("confirm", None)
 
     def inputs(self) -> dict[str, Any]:
         """The calculator inputs: answers of the slots that apply."""
@@ -557,12 +598,6 @@ class Dialogue:
                           or o.value == value), None)
             lines.append(f"{t(f'fields.{self.form.calculator}.{slot.name}')}：{shown or _n(value)}")
         return lines
-
-
-def _typed(slot: Slot, raw: str) -> Any:
-    if slot.type == "bool":
-        return raw == "true"
-    return raw
 
 
 def _n(value: Any) -> str:

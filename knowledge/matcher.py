@@ -124,6 +124,8 @@ class MatchResult:
     confident: bool = False
     out_of_scope: bool = False
     smalltalk: str | None = None
+    oos_term: str | None = None     # an out-of-scope word the message uses (养老保险, 天气)
+    elsewhere: bool = False         # it names another county or province (and no place of Sunan)
 
 
 @dataclass
@@ -300,6 +302,7 @@ class Matcher:
                         if f.startswith("w:"):
                             word_clauses[f].add(doc.clause)
         self.word_spread = {f: len(c) for f, c in word_clauses.items()}
+        self.word_clauses = {f: frozenset(c) for f, c in word_clauses.items()}
         for doc in self.docs:
             acc: Counter = Counter()
             for ui in doc.units:
@@ -319,15 +322,13 @@ class Matcher:
         return {f: v / norm for f, v in vec.items()}
 
     # -- matching -------------------------------------------------------------------
-    def match(self, text: str) -> MatchResult:
-        text = text[:MAX_CHARS]
-        norm = self.normalize(text)
-        result = MatchResult(normalized=norm, threshold=self.threshold)
-        qvec = self._vector(self.features(norm)) if norm else {}
+    def _candidates(self, norm: str, qvec: dict[str, float], docs: frozenset[int] | None = None) -> list[Candidate]:
+        """Every document scored against the query vector (only `docs` when given), best first."""
         unit_scores: dict[int, float] = defaultdict(float)
         for f, w in qvec.items():
             for ui, uw in self.postings.get(f, ()):
-                unit_scores[ui] += w * uw
+                if docs is None or self.unit_doc[ui] in docs:
+                    unit_scores[ui] += w * uw
         # rapidfuzz over the closest phrasings repairs what tokenisation misses (typos, order)
         compact_q = norm.replace(" ", "")
         top_units = sorted(unit_scores.items(), key=lambda kv: kv[1], reverse=True)[:40]
@@ -353,6 +354,30 @@ class Matcher:
                 score *= 0.9  # clause text is formal; prefer an FAQ written for residents
             cands.append(Candidate(doc.kind, doc.key, doc.clause, score, doc.question))
         cands.sort(key=lambda c: c.score, reverse=True)
+        return cands
+
+    def match_within(self, text: str, clauses: Iterable[str], faq_ids: Iterable[str] = ()) -> list[Candidate]:
+        """Candidates among the FAQ entries and clause text of `clauses` (and the entries
+        `faq_ids`), best first: how a follow-up is read in the conversation's topic."""
+        wanted, ids = set(clauses), set(faq_ids)
+        docs = frozenset(i for i, d in enumerate(self.docs)
+                         if d.kind != "oos" and (d.clause in wanted or (d.kind == "faq" and d.key in ids)))
+        norm = self.normalize(text[:MAX_CHARS])
+        if not norm or not docs:
+            return []
+        return self._candidates(norm, self._vector(self.features(norm)), docs)
+
+    def policy_words(self, text: str) -> list[str]:
+        """The policy-lexicon words a message uses (after synonyms and homophone repair)."""
+        norm = self.normalize(text[:MAX_CHARS])
+        return [w for w in self.tokens(norm) if w in self.term_set]
+
+    def match(self, text: str) -> MatchResult:
+        text = text[:MAX_CHARS]
+        norm = self.normalize(text)
+        result = MatchResult(normalized=norm, threshold=self.threshold)
+        qvec = self._vector(self.features(norm)) if norm else {}
+        cands = self._candidates(norm, qvec)
         in_scope = [c for c in cands if c.kind != "oos"]
         oos = [c for c in cands if c.kind == "oos"]
         result.best = in_scope[0] if in_scope else None
@@ -375,6 +400,7 @@ class Matcher:
         # is about living here, so its name is no out-of-scope signal
         oos_term = next((t for t in self.oos_terms if t in folded and not (local and t in self.decisive_set)), None)
         elsewhere = not local and any(t in folded for t in self.decisive_terms)
+        result.oos_term, result.elsewhere = oos_term, elsewhere
         if elsewhere or oos_score > best_score + OOS_DOC_MARGIN or (oos_term and best_score < OOS_TERM_STRONG):
             result.out_of_scope = True
         words = [f for f in qvec if f.startswith("w:")]

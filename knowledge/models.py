@@ -132,12 +132,17 @@ class Edit(Base):
 
 
 class Conversation(Base):
-    """Per-user state: locale, last offered options, an open dialogue."""
+    """Per-user state: locale, offered options, topic, open dialogues (bot/state.py).
+
+    `version` grows by one with every committed turn; a turn writes only if the version it
+    read is still there, so two messages of one person at once never overwrite each other.
+    """
 
     __tablename__ = "conversations"
     user: Mapped[str] = mapped_column(String(128), primary_key=True)
     locale: Mapped[str] = mapped_column(String(8), default="zh")
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
 

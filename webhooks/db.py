@@ -6,12 +6,14 @@ from flask import Flask, current_app
 
 from bot.engine import Engine
 from knowledge.db import Database
+from knowledge.runtime import Knowledge
 
 
 def init_app(app: Flask) -> None:
     database = Database(app.config["DATABASE_URL"])
     app.extensions["jiuye.db"] = database
     app.extensions["jiuye.engine"] = None
+    app.extensions["jiuye.knowledge"] = None
     app.cli.add_command(init_db_command)
     app.cli.add_command(export_command)
 
@@ -20,11 +22,21 @@ def get_db() -> Database:
     return current_app.extensions["jiuye.db"].init()
 
 
+def get_knowledge() -> Knowledge:
+    """The app's in-memory knowledge pack (snapshot + matcher), shared by the engine and the pages."""
+    knowledge = current_app.extensions.get("jiuye.knowledge")
+    if knowledge is None:
+        threshold = current_app.config.get("MATCH_THRESHOLD")
+        knowledge = Knowledge(get_db(), float(threshold) if threshold not in (None, "") else None)
+        current_app.extensions["jiuye.knowledge"] = knowledge
+    return knowledge
+
+
 def get_engine() -> Engine:
     """The app's engine, built on first use (the matcher index takes a moment)."""
     engine = current_app.extensions.get("jiuye.engine")
     if engine is None:
-        engine = Engine(get_db(), current_app.config)
+        engine = Engine(get_db(), current_app.config, knowledge=get_knowledge())
         current_app.extensions["jiuye.engine"] = engine
     return engine
 

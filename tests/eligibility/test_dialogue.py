@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import flows
+from bot import replies, router
 from bot.engine import Engine
 from bot.reply import Incoming
 from eligibility import REGISTRY
@@ -117,12 +117,16 @@ def test_individual_skips_the_small_business_questions(pack_snapshot):
 
 
 def test_hardship_figures_are_asked_only_while_the_window_is_open(pack_snapshot):
+    """The hardship question and its figures can change the result only inside 2019: not asked after."""
     form = load_forms()["job_stabilization"]
-    for day, asked in ((dt.date(2019, 6, 1), True), (dt.date(2026, 11, 27), False)):
-        dlg = Dialogue.begin(form, NOW, pack_snapshot.parameters.at(day))
-        for answer in ("1", "20000", "是"):
-            dlg.accept(dlg.parse(answer))
-        assert (dlg.current() is not None and dlg.current().name == "insured_staff") is asked
+    inside = Dialogue.begin(form, NOW, pack_snapshot.parameters.at(dt.date(2019, 6, 1)))
+    for answer in ("1", "20000", "是"):
+        inside.accept(inside.parse(answer))
+    assert inside.current() is not None and inside.current().name == "insured_staff"
+    after = Dialogue.begin(form, NOW, pack_snapshot.parameters.at(dt.date(2026, 11, 27)))
+    for answer in ("1", "20000"):
+        after.accept(after.parse(answer))
+    assert after.done and after.inputs() == {"layoffs": "none", "last_year_ui_premium": 20000}
 
 
 def test_expiry_by_the_stored_timestamp(pack_snapshot):
@@ -186,34 +190,41 @@ def test_a_dialogue_opened_by_a_question_keeps_the_faq_clause_and_begins_with_it
 
 
 def test_picking_the_calculator_of_a_question():
-    assert flows._pick("我们能领多少", "16", "") == ["skill_upgrade", "poverty_hire_training", "skill_master_studio"]
-    assert flows._pick("我们的大师工作室能补多少", "16", "skill_upgrade") == ["skill_master_studio"]
-    assert flows._pick("我们能领多少", "16", "poverty_hire_training") == ["poverty_hire_training"]
-    assert flows._pick("我能领见习补贴吗", None, "") == ["internship"]
-    assert flows._pick("我能领吗", "19", "") == []
+    forms = load_forms()
+    pick = router.pick_calculators
+    assert pick(forms, "我们能领多少", "16", "") == ["skill_upgrade", "poverty_hire_training", "skill_master_studio"]
+    assert pick(forms, "我们的大师工作室能补多少", "16", "skill_upgrade") == ["skill_master_studio"]
+    assert pick(forms, "我们能领多少", "16", "poverty_hire_training") == ["poverty_hire_training"]
+    assert pick(forms, "我能领见习补贴吗", None, "") == ["internship"]
+    assert pick(forms, "我能领吗", "19", "") == []
+
+
+def make_turn(engine, day=dt.date(2026, 11, 27)):
+    from bot.dialogues import Dialogues
+    from bot.state import ConversationState
+
+    snap = engine.snapshot
+    return router.Turn(replies.Scene(snap, day), engine.matcher, ConversationState({}, NOW),
+                       Dialogues(snap, day, NOW))
 
 
 def test_a_clause_with_several_calculators_offers_a_numbered_choice(engine):
     from knowledge.matcher import Candidate, MatchResult
 
-    from bot.engine import Context
-
     faq = next(f for f in engine.snapshot.faqs if f.clause == "16" and not f.calculator)
     match = MatchResult(normalized="", threshold=0.3, best=Candidate("faq", faq.id, "16", 0.9), confident=True)
-    with engine.db.session() as session:
-        ctx = Context(engine, session, engine.snapshot, "pick", {}, "zh", dt.date(2026, 11, 27), "api")
-        reply = flows.maybe_start(ctx, match, "我们企业能领多少")
-        assert reply is not None and reply.kind == "flow" and reply.clause == "16" and reply.faq_id == faq.id
-        assert [o["label"] for o in reply.options] == ["技术技能提升补贴", "吸纳建档立卡贫困劳动力培训补助", "技能大师工作室补贴"]
-        assert [a["name"] for a in ctx.state["offered"]] == ["skill_upgrade", "poverty_hire_training",
-                                                             "skill_master_studio"]
-        assert not flows.is_open(ctx)
-        assert flows.maybe_start(ctx, match, "技能大师工作室补贴标准") is None  # no eligibility wording
+    turn = make_turn(engine)
+    reply = router.maybe_start(turn, match, "我们企业能领多少")
+    assert reply is not None and reply.kind == "flow" and reply.clause == "16" and reply.faq_id == faq.id
+    assert [o["label"] for o in reply.options] == ["技术技能提升补贴", "吸纳建档立卡贫困劳动力培训补助", "技能大师工作室补贴"]
+    assert [a.name for a in reply.actions] == ["skill_upgrade", "poverty_hire_training", "skill_master_studio"]
+    assert turn.state.dialogue is None
+    assert router.maybe_start(turn, match, "技能大师工作室补贴标准") is None  # no eligibility wording
 
 
 WORST_CASES = [
     ("startup_loan", ["2", "50", "1", "半年", "有"]),
-    ("job_stabilization", ["1", "20000", "是"]),
+    ("job_stabilization", ["1", "20000"]),
     ("internship", ["2", "15", "4", "2", "0"]),
     ("training", ["1", "1", "1"]),
 ]
@@ -226,8 +237,8 @@ def test_the_result_fits_one_wechat_bubble(engine, calc, answers):
     for answer in answers:
         reply = engine.handle(Incoming(user=user, text=answer))
     assert "result" in reply.extra
-    assert len(reply.as_text().encode("utf-8")) <= flows.WECHAT_TEXT_BYTES
-    assert "12333" in reply.reply and f"/calc/{calc}" in reply.reply
+    assert len(reply.as_text().encode("utf-8")) <= replies.WECHAT_TEXT_BYTES
+    assert "12333" in reply.reply
     assert {"url": f"/calc/{calc}", "title": reply.links[0]["title"]} in reply.links
 
 
@@ -265,9 +276,11 @@ def test_short_words_and_rough_amounts_in_a_dialogue_are_answers_not_questions(e
     for text in ("十几个人", "一百多", "好多年", "五六个", "3到5个"):
         reply = engine.handle(Incoming(user=user, text=text))
         assert reply.kind == "flow" and "几名见习人员" in reply.reply, (text, reply.reply)
-        assert "继续刚才的测算吗" not in reply.reply
+        assert "具体的数字" in reply.reply, (text, reply.reply)
     question = engine.handle(Incoming(user=user, text="见习补贴发给谁？"))
-    assert question.kind == "answer" and "继续刚才的测算吗" in question.reply
+    assert question.kind == "answer" and question.clause == "12"
+    assert question.reply.rstrip().endswith("请回复人数，例如“5”。")  # then the pending question, plainly
+    assert not question.actions and question.extra["dialogue"]["slot"] == "interns"
     engine.handle(Incoming(user=user, text="退出"))
 
 
@@ -298,34 +311,36 @@ GRID = {  # inputs that reach every branch (and long numbers), checked on four d
 def test_every_result_fits_one_bubble_and_says_the_essentials(engine, calc):
     """Whatever the answers and the day: one WeChat bubble (with its numbered options), a verdict, the
     reasons with clauses, any expiry said plainly, the lead office with 12333 and the /calc link."""
-    from bot.engine import Context
     from eligibility import evaluate
     from eligibility.texts import money
 
     form = load_forms()[calc]
     options = "\n\n1. 重新测算" + form.title + "\n2. 其他补贴测算\n3. 返回主菜单"
     for day in (dt.date(2018, 12, 31), dt.date(2019, 6, 1), dt.date(2020, 12, 31), dt.date(2026, 11, 27)):
-        with engine.db.session() as session:
-            ctx = Context(engine, session, engine.snapshot, "grid", {}, "zh", day, "api")
-            for inputs in GRID[calc]:
-                result = evaluate(calc, inputs, engine.snapshot.parameters, day, engine.snapshot)
-                text = flows.result_text(ctx, form, result)
-                where = (day, inputs)
-                assert len((text + options).encode("utf-8")) <= flows.WECHAT_TEXT_BYTES, where
-                verdict = text.split("\n")[1]
-                assert verdict.startswith("结论："), where
-                if result.eligible is False:
-                    assert "暂不符合条件" in verdict, where
-                elif result.eligible is None:
-                    assert "由经办部门认定" in verdict, where
-                else:
-                    assert "符合条件" in verdict and "暂不" not in verdict, where
-                    if result.amount is not None:
-                        assert money(result.amount) in verdict, where
-                    if result.amount_range is not None:
-                        assert all(money(x) in verdict for x in result.amount_range), where
-                shown = [r for r in result.reasons if r in text]
-                assert shown and all(re.search(r"（第\d+条）", r) for r in shown), where
-                for note in result.expired_notes:
-                    assert note in text and ("已到期" in note or "尚未开始" in note or "停止执行" in note), where
-                assert "县人社局" in text and "12333" in text and f"/calc/{calc}" in text, where
+        scene = replies.Scene(engine.snapshot, day)
+        for inputs in GRID[calc]:
+            result = evaluate(calc, inputs, engine.snapshot.parameters, day, engine.snapshot)
+            reply = replies.result(scene, form, result)
+            text = reply.reply
+            where = (day, inputs)
+            assert len(reply.as_text().encode("utf-8")) <= replies.WECHAT_TEXT_BYTES, where
+            assert len((text + options).encode("utf-8")) <= replies.WECHAT_TEXT_BYTES, where
+            verdict = text.split("\n")[1]
+            assert verdict.startswith("结论："), where
+            if result.eligible is False:
+                assert "暂不符合条件" in verdict, where
+            elif result.eligible is None:
+                assert "认定" in verdict and "可领" not in verdict and "符合条件" not in verdict, where
+            else:
+                assert "符合条件" in verdict and "暂不" not in verdict, where
+                if result.amount is not None:
+                    assert money(result.amount) in verdict, where
+                if result.amount_range is not None:
+                    assert all(money(x) in verdict for x in result.amount_range), where
+            shown = [r for r in result.reasons if r in text]
+            assert shown and all(re.search(r"（第\d+条）", r) for r in shown), where
+            for note in result.expired_notes:
+                assert note in text and ("已到期" in note or "尚未开始" in note or "停止执行" in note), where
+            assert "县人社局" in text and "12333" in text, where
+            assert any(link["url"] == f"/calc/{calc}" for link in reply.links), where
+

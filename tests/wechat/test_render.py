@@ -114,13 +114,13 @@ def test_full_answer_page_unknown_faq_is_404(wechat_app):
 
 def test_full_answer_page_escapes_html(wechat_app, monkeypatch):
     # FAQ text is staff-edited: it must be shown as text, never as markup.
-    from bot.engine import Engine
+    from bot import replies
     from webhooks.db import get_engine
 
     with wechat_app.app_context():
         faq = get_engine().snapshot.faqs[0]
-    monkeypatch.setattr(Engine, "faq_reply",
-                        lambda self, ctx, faq, score: Reply("<script>alert(1)</script>", "answer", clause=faq.clause))
+    monkeypatch.setattr(replies, "faq_answer",
+                        lambda scene, faq, score: Reply("<script>alert(1)</script>", "answer", clause=faq.clause))
     page = wechat_app.test_client().get(f"/wechat/answer/{faq.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<script>" not in html and "&lt;script&gt;" in html

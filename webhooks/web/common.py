@@ -10,11 +10,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 
-from bot.engine import THEMES
 from bot.i18n import msg
+from eligibility import today as county_today
+from knowledge.runtime import THEMES, theme_of  # noqa: F401  (pages import theme_of from here)
 from knowledge.service import Snapshot
 
-from ..db import get_engine
+from ..db import get_knowledge
 
 bp = Blueprint("web", __name__)
 
@@ -57,15 +58,12 @@ def cache_versioned_assets(response: Response) -> Response:
 
 def snapshot() -> Snapshot:
     """The knowledge pack as of now (rebuilt when staff changed it)."""
-    return get_engine().refresh()
+    return get_knowledge().snapshot
 
 
 def today() -> dt.date:
-    return get_engine().clock()
-
-
-def theme_of(clause_id: str) -> str | None:
-    return next((theme for theme, ids in THEMES if clause_id in ids), None)
+    """Today in the county (or the pinned TODAY setting)."""
+    return county_today(current_app.config)
 
 
 def visitor_id() -> str | None:

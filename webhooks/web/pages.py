@@ -6,7 +6,7 @@ import re
 
 from flask import render_template, url_for
 
-from bot.engine import THEMES
+from knowledge.runtime import THEMES
 from bot.i18n import msg
 from knowledge.service import ClauseInfo, Snapshot
 

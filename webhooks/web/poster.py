@@ -8,7 +8,7 @@ import qrcode.image.svg
 from flask import Response, render_template
 from markupsafe import Markup, escape
 
-from bot.engine import THEMES
+from knowledge.runtime import THEMES
 from bot.i18n import msg
 
 from .common import bp, public_base_url, snapshot

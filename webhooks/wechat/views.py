@@ -243,7 +243,7 @@ h1{font-size:1.2em}p.answer{white-space:pre-wrap}.basis{color:#555}</style></hea
 @bp.get("/wechat/answer/<faq_id>")
 def full_answer(faq_id: str):
     """The full text of an FAQ answer, as the engine gives it today."""
-    from bot.engine import Context
+    from bot.replies import Scene, faq_answer
     from knowledge.service import citation
 
     bot = engine(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -252,9 +252,8 @@ def full_answer(faq_id: str):
     if faq is None:
         abort(404)
     # The engine's own FAQ rendering (figures in force today, expired-window notes), so the
-    # page says exactly what the cut WeChat reply began to say; it reads no session.
-    ctx = Context(bot, None, snapshot, "page", {}, "zh", bot.clock(), "web")  # type: ignore[arg-type]
-    reply = bot.faq_reply(ctx, faq, score=None)
+    # page says exactly what the cut WeChat reply began to say; it reads no conversation.
+    reply = faq_answer(Scene(snapshot, bot.clock()), faq, score=None)
     cite = citation(faq.clause)
     return render_template_string(
         ANSWER_PAGE, question=faq.question, answer=reply.reply,
