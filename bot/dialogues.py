@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from knowledge.service import Snapshot
 from .i18n import msg
 
 DEFAULT_TTL_HOURS = 24
+FILLERS_RE = re.compile(r"嗯|呃|额|啊|哦|噢|那个|这个|就是|然后|那啥|这啥|反正|对了|哎")
 MISSES_BEFORE_HINT = 2
 
 
@@ -86,6 +88,9 @@ class Dialogues:
                 if dlg.skip():
                     return self.advance(dlg, note=msg("flows_skipped", self.locale))
                 return self._retry(dlg, exc)
+            if asks_something(text):
+                # "以前开过店还算第一次吗？" asks; its words are no answer (and no facts)
+                return Outcome("not_answer", dlg, error=exc)
             taken = dlg.take_facts(text)
             if taken:
                 return self.advance(dlg, taken=dlg.summary(taken))
@@ -135,6 +140,8 @@ class Dialogues:
 
     @staticmethod
     def looks_like_question(text: str, confident: bool) -> bool:
-        """Not an answer but a question of its own: phrased as one, or a confident policy match."""
-        compact = "".join(text.split())
+        """Not an answer but a question of its own: phrased as one, or a confident policy match.
+
+        Fillers do not make a question ("嗯那个啥" is someone thinking aloud)."""
+        compact = FILLERS_RE.sub("", "".join(text.split()))
         return len(compact) >= 3 and (asks_something(compact) or (confident and len(compact) >= 4))

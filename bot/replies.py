@@ -194,7 +194,8 @@ def handoff(scene: Scene, clause_id: str | None, intro: str = "") -> Reply:
     cards = cards or scene.county_contact()
     lines = [intro] if intro else []
     lines.append(scene.m("handoff", offices="、".join(c["office"] for c in cards)))
-    lines += contact_lines(scene, cards)
+    published = [c for c in cards if c.get("phone") or c.get("address") or c.get("hours")]
+    lines += contact_lines(scene, published) if published else [scene.m("contacts_pending")]
     lines.append(scene.m("hotlines"))
     reply = Reply("\n".join(lines), "contacts", clause=clause_id, contacts=cards,
                   links=[{"title": scene.m("offices_link"), "url": "/offices"}], locale=scene.locale)
@@ -215,7 +216,7 @@ def procedure(scene: Scene, clause_id: str, aspect: str, calculator: str = "") -
         for p in entries[:2]:
             if p.get("title") and len(entries) > 1:
                 lines.append(f"【{p['title']}】")
-            if aspect in ("apply", "documents") and p.get("steps") and aspect == "apply":
+            if aspect == "apply" and p.get("steps"):
                 lines.append(scene.m("procedure_steps", steps=p["steps"]))
             if p.get("documents") and aspect in ("documents", "apply"):
                 lines.append(scene.m("procedure_documents", documents=p["documents"]))

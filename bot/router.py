@@ -47,6 +47,8 @@ CONTACT_RE = re.compile(
 )
 # Words that name an office rather than a place.
 OFFICE_WORD_RE = re.compile(r"人社|政府|民政|[^结]局|服务站|服务中心|服务所|办事处|办事大厅|政务大厅|窗口|部门|单位")
+# "钱从哪里出" asks where the money comes from, not where to go.
+FUNDING_RE = re.compile(r"(钱|资金|经费|补贴|费用)?从哪(里|儿)?(出|来|列支|拿)")
 COMPLAINT_RE = re.compile(r"投诉|举报|监督|不作为|没发下来|拖着不办|不给办")
 TOWNSHIP_RE = re.compile(r"乡上|镇上|乡里|镇里|乡政府|镇政府|乡镇|村上|村里")
 # "我能领……吗": eligibility wording said of oneself opens the dialogue (after a short answer).
@@ -152,6 +154,8 @@ def outside(turn: Turn, text: str) -> Reply:
         state.ask_confirm(None)
         if said is True:
             return resume(turn, "")
+        if said is False:
+            return replies.menu(turn.scene, intro=turn.m("resume_declined"))
     number = understand.choice_number(text)
     if number is not None:
         reply = choose(turn, number)
@@ -166,7 +170,20 @@ def outside(turn: Turn, text: str) -> Reply:
     reply = calculate_request(turn, text)
     if reply is not None:
         return reply
-    return answer_question(turn, text)
+    return offer_resume(turn, answer_question(turn, text))
+
+
+def offer_resume(turn: Turn, reply: Reply) -> Reply:
+    """A dialogue paused by the menu waits: after the next answer, ask once whether to go on
+    (a yes/no, never numbered: the person may be about to answer its question with a number)."""
+    state = turn.state
+    paused = [n for n in state.suspended if n in turn.forms]
+    if not paused or state.data.get("resume_offered") == paused[-1] or reply.options:
+        return reply
+    state.data["resume_offered"] = paused[-1]
+    state.ask_confirm("resume")
+    reply.reply = reply.reply + "\n\n" + turn.m("resume_hint", title=turn.forms[paused[-1]].title)
+    return reply
 
 
 def outside_command(turn: Turn, name: str) -> Reply | None:
@@ -303,7 +320,7 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply:
     asked = clause_reference(folded, turn.snapshot.clauses)
     if asked and not (match.confident and match.best is not None and match.best.clause == asked):
         return remember(turn, replies.clause_answer(scene, asked, score=1.0))  # "第8条说的啥"
-    wants_contact = CONTACT_RE.search(folded) is not None
+    wants_contact = CONTACT_RE.search(FUNDING_RE.sub("", folded)) is not None
     if match.smalltalk and not wants_contact:
         return replies.smalltalk(scene, match.smalltalk)
     follow_on = turn.state.topic is not None and not match.oos_term and not match.elsewhere \
@@ -317,6 +334,8 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply:
     if getattr(match, "elsewhere", False):
         return replies.out_of_scope(scene, elsewhere=True)
     follow = read_in_topic(matcher, turn.state.topic, text, match)
+    if follow is not None and in_dialogue and follow.faq_id is None and follow.aspect is None:
+        follow = None  # mid-dialogue, a vague message is not a question about the whole clause
     if follow is not None and not own_topic_words(matcher, text):
         return follow_up(turn, follow, text)  # "我老婆也能申请吗" after the loan answer
     if not in_dialogue:
@@ -584,11 +603,16 @@ def in_dialogue(turn: Turn, text: str, dlg: Dialogue) -> Reply:
         if reply is not None:
             return reply
     state.clear_offer()
+    names = understand.calculators_named(text, turn.forms)
+    if understand.resumes(text) and names and names[0] != dlg.form.calculator and names[0] in state.suspended:
+        return resume(turn, names[0])  # "继续算稳岗返还": back to the one left by a switch
+    other = [n for n in names if n != dlg.form.calculator]
+    if len(other) == 1 and understand.CALC_WORDS_RE.search(understand.plain(text)):
+        return switch(turn, dlg, other[0], text)  # "先不算了，帮我算一下技能提升补贴"
     outcome = dialogues.answer(dlg, text)
     if outcome.kind != "not_answer":
         return after(turn, outcome)
     # Not an answer to the pending question.
-    names = understand.calculators_named(text, turn.forms)
     other = [n for n in names if n != dlg.form.calculator]
     if other and len(other) == 1 and (understand.asks_to_calculate(text) or understand.cancels(text)):
         return switch(turn, dlg, other[0], text)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 MAX_ANSWER = 200        # characters: longer messages are not read as an answer to one question
 MAX_DIGITS = 15         # a county form never needs more; past it Python's int/float conversions get costly
 MAX_MULTIPLIERS = 3     # "1万万万万…" is not a number anyone means
+SHORT_BOOL = 5          # characters: a yes/no said in passing ("是的呀", "没有呢")
 
 
 class AnswerError(ValueError):
@@ -211,10 +212,13 @@ def parse_bool(text: str, yes_words: tuple[str, ...] = (), no_words: tuple[str, 
             return True
     if any(mark in s for mark in QUESTION_MARKS):
         raise AnswerError("")
-    for word in sorted(set(no_words) | {"不是", "没有", "不", "没", "否"}, key=len, reverse=True):
+    # The slot's own words anywhere ("没有拖欠"); the bare 是/不/没/有 only in a short answer, so
+    # "先不算了，帮我算一下……" is not a "no".
+    short = len(stripped) <= SHORT_BOOL
+    for word in sorted(set(no_words) | ({"不是", "没有", "不", "没", "否"} if short else set()), key=len, reverse=True):
         if word in s:
             return False
-    for word in sorted(set(yes_words) | {"是", "有", "对"}, key=len, reverse=True):
+    for word in sorted(set(yes_words) | ({"是", "有", "对"} if short else set()), key=len, reverse=True):
         if word in s:
             return True
     raise AnswerError("")

@@ -325,6 +325,8 @@ class Dialogue:
             return self._confirmation(slot, option, text)
         if is_unsure(text):
             raise AnswerError(t("dialogue.unsure", invalid=self.invalid_message(slot)), unsure=True)
+        if asks_something(text) and parse_option_number(text) is None:
+            raise AnswerError("")  # "县级的工作室也有补贴吗？" asks; it does not answer
         try:
             return self._parse(slot, text, strict)
         except AnswerError as exc:
@@ -457,12 +459,13 @@ class Dialogue:
     def take_facts(self, text: str, overwrite: bool = False) -> list[str]:
         """Fill slots from facts anywhere in a message ("我们公司120人 去年没裁员 交了10万失业保险").
 
-        Choice and yes/no slots by their `prefill` words; numbers by the `cues` around them and
-        their unit. Only facts that are unambiguous are taken; returns the slots filled.
+        Choice and yes/no slots by their `prefill` words; numbers by the `cues` nearest to them
+        (in the same part of the sentence) and their unit. Only facts that are unambiguous are
+        taken; returns the slots filled.
         """
         s = clean(text)[: MAX_ANSWER * 3]
         filled: list[str] = []
-        # Several rounds: an answer can make a later slot apply (小微企业 → 职工人数).
+        # Choices first, in rounds: an answer can make a later slot apply (小微企业 → 职工人数).
         for _ in range(3):
             progress = False
             for slot in self.form.slots:
@@ -472,11 +475,10 @@ class Dialogue:
                 if value is not None:
                     self._take(slot, value, filled)
                     progress = True
-            for slot, value in self._numbers(s, overwrite, filled):
-                self._take(slot, value, filled)
-                progress = True
             if not progress:
                 break
+        for slot, value in self._numbers(s, overwrite, filled):
+            self._take(slot, value, filled)
         return filled
 
     def _take(self, slot: Slot, value: Any, filled: list[str]) -> None:
@@ -502,27 +504,48 @@ class Dialogue:
         return raw == "true" if slot.type == "bool" else raw
 
     def _numbers(self, s: str, overwrite: bool, filled: list[str]) -> list[tuple[Slot, Any]]:
+        """Numbers of the message matched to the numeric slots whose cue word stands nearest.
+
+        A cue counts within CUE_BEFORE characters before the number or CUE_AFTER after it, never
+        across another number or a punctuation mark ("我们厂120人，今年新招了18个": 厂 → 职工,
+        新招 → 新招用). Two slots with a cue at the same distance: neither is taken (ask instead).
+        """
         slots = [sl for sl in self.form.slots if sl.numeric and sl.cues and self.applies(sl)
                  and (overwrite or sl.name not in self.answers) and sl.name not in filled]
+        quantities = [q for q in find_quantities(s)]
         taken: list[tuple[Slot, Any]] = []
         used: set[str] = set()
-        for q in find_quantities(s):
+        for i, q in enumerate(quantities):
             if q.vague:
                 continue
-            around = s[max(0, q.start - CUE_BEFORE):q.start], s[q.end:q.end + CUE_AFTER]
-            scored = []
+            lo = max(quantities[i - 1].end if i else 0, q.start - CUE_BEFORE)
+            hi = min(quantities[i + 1].start if i + 1 < len(quantities) else len(s), q.end + CUE_AFTER)
+            before, after = s[lo:q.start], s[q.end:hi]
+            before = re.split(r"[，,。；;！!？?\s]", before)[-1]
+            after = re.split(r"[，,。；;！!？?\s]", after)[0]
+            scored: list[tuple[int, int, Slot]] = []
             for slot in slots:
                 if slot.name in used or not fits_unit(q, slot.unit):
                     continue
-                cue = max((len(c) for c in slot.cues if c in around[0] or c in around[1]), default=0)
-                if cue:
-                    scored.append((cue + (2 if q.unit and q.unit == slot.unit else 0), slot))
+                best: tuple[int, int] | None = None
+                for cue in slot.cues:
+                    at = before.rfind(cue)
+                    if at >= 0:
+                        candidate = (len(before) - at - len(cue), -len(cue))
+                        best = candidate if best is None or candidate < best else best
+                    at = after.find(cue)
+                    if at >= 0:
+                        candidate = (at + 1, -len(cue))  # a cue after the number counts a little less
+                        best = candidate if best is None or candidate < best else best
+                if best is not None:
+                    unit_bonus = 0 if q.unit and q.unit == slot.unit else 1
+                    scored.append((best[0] + unit_bonus, best[1], slot))
             if not scored:
                 continue
-            scored.sort(key=lambda pair: pair[0], reverse=True)
-            if len(scored) > 1 and scored[0][0] == scored[1][0]:
+            scored.sort(key=lambda item: (item[0], item[1]))
+            if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
                 continue  # two slots fit equally: ask instead of guessing
-            slot = scored[0][1]
+            slot = scored[0][2]
             used.add(slot.name)
             taken.append((slot, convert(q, slot.unit)))
         return taken
