@@ -271,6 +271,44 @@ def fallback(scene: Scene, match: MatchResult, *, numbered_choices: bool = True,
     return numbered(reply, choices) if choices and numbered_choices else reply
 
 
+def clarify_word(scene: Scene, matcher: Any, word: str) -> Reply | None:
+    """A lone word ("贷款", "补贴"): the policies that use it, numbered — each clause's leading entry
+    for the word when few clauses use it, else the menu themes they belong to."""
+    clauses = [cid for cid in scene.snapshot.clauses if cid in matcher.clauses_using(word)]
+    if not clauses:
+        return None
+    choices: list[tuple[str, Action]] = []
+    if len(clauses) <= 4:
+        per_clause = 2 if len(clauses) <= 2 else 1
+        for cid in clauses:
+            # the clause's leading entries (pack order) that name the word in their question
+            named = [f for f in scene.snapshot.faqs if f.clause == cid and word in f.question][:per_clause]
+            if not named:
+                best = next((c for c in matcher.match_within(word, [cid]) if c.faq_id), None)
+                named = [scene.snapshot.faq(best.faq_id)] if best is not None else []
+            choices += [(f.question, ShowFaq(f.id)) for f in named if f is not None]
+        choices = choices[:4]
+    else:
+        for theme_id, ids in THEMES:
+            if any(cid in ids for cid in clauses):
+                choices.append((scene.m(f"theme_{theme_id}"), ShowTheme(theme_id)))
+        choices = choices[:6]
+    if not choices:
+        return None
+    choices.append((scene.m("menu_calc"), ListCalculators()))
+    return numbered(Reply(scene.m("clarify_word", word=word), "menu", locale=scene.locale), choices)
+
+
+def clarify(scene: Scene, match: MatchResult) -> Reply:
+    """A vague word ("补贴", "贷款"): a short numbered choice between the likely meanings."""
+    choices: list[tuple[str, Action]] = []
+    for cand in match.suggestions[:4]:
+        label = cand.question or scene.snapshot.clauses[cand.clause].title
+        choices.append((label, ShowFaq(cand.faq_id) if cand.faq_id else ShowClause(cand.clause or "")))
+    choices.append((scene.m("menu_calc"), ListCalculators()))
+    return numbered(Reply(scene.m("clarify"), "menu", locale=scene.locale), choices)
+
+
 def out_of_scope(scene: Scene, elsewhere: bool = False) -> Reply:
     key = "elsewhere" if elsewhere else "out_of_scope"
     return Reply(scene.m(key) + "\n" + scene.m("hotlines"), "fallback", locale=scene.locale)

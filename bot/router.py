@@ -53,8 +53,9 @@ COMPLAINT_RE = re.compile(r"投诉|举报|监督|不作为|没发下来|拖着�
 TOWNSHIP_RE = re.compile(r"乡上|镇上|乡里|镇里|乡政府|镇政府|乡镇|村上|村里")
 # "我能领……吗": eligibility wording said of oneself opens the dialogue (after a short answer).
 ELIGIBILITY_RE = re.compile(
-    r"(能不能|能否|可不可以|能|可以|够不够)(领|拿|贷|申请|享受|办|补|报|批)|符合(条件|资格|要求)|够(条件|格|资格)"
+    r"(能不能|能否|可不可以|能|可以|够不够|想|要|准备)(领|拿|贷|申请|享受|办|补|报|批)|符合(条件|资格|要求)|够(条件|格|资格)"
     r"|有(没有)?资格|有没有(我的)?份|有我的份|测算|算一算|算算|帮我算|(能|可以).{0,6}多少"
+    r"|有(没有)?(补助|补贴|钱)(没|吗|么|没有)?$|给(不给|补贴吗|钱吗)"
 )
 CLAUSE_REF = re.compile(r"第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*条")
 PART3_REF = re.compile(r"第?三部分\s*第?\s*[(（]?\s*([一二三四1-4])\s*[)）]?\s*项?")
@@ -162,8 +163,12 @@ def outside(turn: Turn, text: str) -> Reply:
         if reply is not None:
             return reply
     state.clear_offer()
+    if understand.wants_repeat(text):
+        return repeat(turn)
     if understand.wants_human(text):
         return human(turn)
+    if understand.cancels(text) and not understand.calculators_named(text, turn.forms):
+        return replies.smalltalk(turn.scene, "later")  # "先不弄了 我问问娃娃再说"
     corrected = correct_finished(turn, text)
     if corrected is not None:
         return corrected
@@ -279,13 +284,21 @@ def calculate_request(turn: Turn, text: str) -> Reply | None:
     explicit = understand.CALC_WORDS_RE.search(understand.plain(text)) is not None
     if not wants or not (explicit or understand.said_of_oneself(text)):
         return None
+    if not (explicit and names):
+        match = turn.matcher.match(text)
+        if match.oos_term or match.elsewhere:
+            return None  # "残疾人两项补贴一个月能领多少": not a subsidy of the plan
+    if not names:  # no calculator named: the one of the policy the words match ("学了个育婴师 考过了")
+        match = turn.matcher.match(text)
+        best = match.best
+        if best is not None and not match.out_of_scope and best.score >= match.threshold * 0.6:
+            faq = turn.snapshot.faq(best.faq_id) if best.faq_id else None
+            names = pick_calculators(turn.forms, understand.plain(text), best.clause, faq.calculator if faq else "")
     if len(names) == 1:
         return start(turn, names[0], said=text)
     if len(names) > 1:
         return replies.calculators(turn.scene, turn.forms, intro=turn.m("flows_which"), names=names)
-    if not own_topic_words(turn.matcher, text):
-        return calculators(turn, intro=turn.m("flows_which"))
-    return None
+    return calculators(turn, intro=turn.m("flows_which"))
 
 
 def calculators(turn: Turn, intro: str = "") -> Reply:
@@ -351,6 +364,18 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply:
         if faq is not None:
             return remember(turn, with_procedure(turn, replies.faq_answer(scene, faq, score=best.score), text))
         return remember(turn, replies.clause_answer(scene, best.clause or "", score=best.score))
+    lone = matcher.lone_word(text) if not in_dialogue and not match.oos_term and not match.elsewhere else None
+    if lone is not None and not (match.confident and not match.vague):
+        clarified = replies.clarify_word(scene, matcher, lone)  # "贷款", "补贴": which one?
+        if clarified is not None:
+            turn.state.missed(False)
+            return clarified
+    if match.vague and match.suggestions and not in_dialogue and not match.oos_term and not match.elsewhere:
+        turn.state.missed(False)
+        return replies.clarify(scene, match)  # "补贴", "贷款": which one?
+    if match.out_of_scope:
+        turn.state.missed(False)  # understood: it is outside the plan
+        return replies.out_of_scope(scene, elsewhere=match.elsewhere)
     twice = turn.state.misses >= 1 and not in_dialogue
     turn.state.missed(True)
     return replies.fallback(scene, match, numbered_choices=not in_dialogue, twice=twice)
@@ -444,10 +469,14 @@ def maybe_start(turn: Turn, match: MatchResult, text: str) -> Reply | None:
 
 
 def pick_calculators(forms: dict[str, Form], text: str, clause: str | None, faq_calculator: str) -> list[str]:
-    """Candidate calculators for a question, best first."""
+    """Candidate calculators for a question, best first: the ones whose longest keyword the
+    question uses (within the matched clause, unless another calculator's keyword is longer)."""
+    scores = {n: max((len(k) for k in f.keywords if k in text), default=0) for n, f in forms.items()}
     pool = [n for n, f in forms.items() if clause is None or f.clause == clause]
-    scores = {n: max((len(k) for k in forms[n].keywords if k in text), default=0) for n in pool}
-    top = max(scores.values(), default=0)
+    top = max((scores[n] for n in pool), default=0)
+    overall = max(scores.values(), default=0)
+    if overall > top:  # "一次性创业补贴" named outright, whatever clause the words matched
+        return [n for n in forms if scores[n] == overall]
     if top:
         return [n for n in pool if scores[n] == top]
     if faq_calculator in forms and (clause is None or forms[faq_calculator].clause == clause):
@@ -484,11 +513,14 @@ def contacts_reply(turn: Turn, text: str, folded: str, match: MatchResult) -> Re
         turn.state.set_topic(office=offices[0].name, clause=(turn.state.topic or {}).get("clause"))
         return reply
     clause_id = None
-    if own_topic_words(turn.matcher, text) and match.best is not None and \
+    topic = turn.state.topic
+    follow = read_in_topic(turn.matcher, topic, text, match) if not complaint else None
+    if follow is not None:
+        clause_id = follow.clause  # "培训去哪报名" after the training answer: the training office
+    elif own_topic_words(turn.matcher, text) and match.best is not None and \
             match.best.score >= match.threshold * 0.6 and not match.out_of_scope:
         clause_id = match.best.clause
-    topic = turn.state.topic
-    if clause_id is None and topic and topic.get("clause") and not complaint:
+    if clause_id is None and topic and topic.get("clause") and not complaint and not own_topic_words(turn.matcher, text):
         clause_id = str(topic["clause"])
     township = TOWNSHIP_RE.search(folded) is not None
     if clause_id and clause_id in snap.clauses:
@@ -590,7 +622,7 @@ def finish(turn: Turn, dlg: Dialogue, outcome: Outcome) -> Reply:
 
 def in_dialogue(turn: Turn, text: str, dlg: Dialogue) -> Reply:
     state, dialogues = turn.state, turn.dialogues
-    command = understand.command_of(text)
+    command = understand.command_of(text) or ("repeat" if understand.wants_repeat(text) else None)
     if dialogues.expired(dlg):
         state.set_dialogue(None)
         if command == "restart":
@@ -624,10 +656,19 @@ def in_dialogue(turn: Turn, text: str, dlg: Dialogue) -> Reply:
     if match.smalltalk in FLOW_SMALLTALK and not Dialogues.looks_like_question(text, False):
         return with_pending(turn, dlg, Reply(turn.m(f"flows_smalltalk_{match.smalltalk}"), "smalltalk",
                                               locale=turn.scene.locale), plain=True)
-    if Dialogues.looks_like_question(text, match.confident) and not outcome.error.vague:
+    if side_question(turn, text, match) and not outcome.error.vague:
         side = answer_question(turn, text, in_dialogue=True)
         return with_pending(turn, dlg, side)
     return after(turn, dialogues.retry(dlg, outcome.error))
+
+
+def side_question(turn: Turn, text: str, match: MatchResult) -> bool:
+    """A message in a dialogue that is a question of its own: phrased as one, or naming at least
+    two policy words without a number ("稳岗返还 比例"). A statement ("都是大学毕业回来的娃娃")
+    is an attempt at an answer: it gets the question explained, not an FAQ."""
+    if Dialogues.looks_like_question(text, False):
+        return True
+    return match.confident and len(set(turn.matcher.policy_words(text))) >= 2 and not re.search(r"\d", text)
 
 
 def with_pending(turn: Turn, dlg: Dialogue, reply: Reply, plain: bool = False) -> Reply:
@@ -659,7 +700,7 @@ def dialogue_command(turn: Turn, dlg: Dialogue, command: str, text: str) -> Repl
     if command == "resume":
         dlg.touch(now)
         return ask(turn, Outcome("asked", dlg, note=turn.m("flows_resumed", title=form.title)))
-    if command == "repeat":
+    if command == "repeat" or understand.wants_repeat(text):
         dlg.touch(now)
         return ask(turn, Outcome("asked", dlg))
     if command == "human":

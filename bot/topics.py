@@ -27,6 +27,7 @@ ASPECTS = (
 FOLLOW_UP_MAX_CHARS = 20
 # A topic candidate this close (relative to the matcher's threshold) answers the follow-up.
 WITHIN_RATIO = 0.4
+CONTESTED_RATIO = 0.9
 # A message with topic words of its own stays in the topic when the topic answers it nearly as
 # well as the open matcher ("见习期最长多久" inside the internship dialogue).
 AGREE_RATIO = 0.8
@@ -86,8 +87,15 @@ def read_in_topic(matcher: Matcher, topic: dict[str, Any] | None, text: str, own
     if specific and own.best is not None and own.best.clause != clause and own.confident and \
             (best is None or best.score < own.best.score * AGREE_RATIO):
         return None  # "培训补贴多少钱" after a loan answer: a new topic
-    if best is not None and best.score >= matcher.threshold * WITHIN_RATIO:
+    elsewhere = own.confident and own.best is not None and own.best.clause != clause
+    # A topic candidate answers the follow-up when it is close enough; when the open matcher is
+    # sure of another clause ("那困难人员咋认定" after the subsidy result), the topic candidate
+    # must be nearly as sure itself ("最长能领多久" after the internship answer still is).
+    needed = matcher.threshold * (CONTESTED_RATIO if elsewhere else WITHIN_RATIO)
+    if best is not None and best.score >= needed:
         return FollowUp(clause, best.faq_id, best.score, aspect, best)
+    if elsewhere:
+        return None
     if aspect is not None:
         return FollowUp(clause, None, 0.0, aspect, None)
     if not specific and not (own.confident and own.best is not None and own.best.clause != clause) \

@@ -124,6 +124,7 @@ class MatchResult:
     confident: bool = False
     out_of_scope: bool = False
     smalltalk: str | None = None
+    vague: bool = False             # one word that many clauses use ("补贴", "培训"): ask which
     oos_term: str | None = None     # an out-of-scope word the message uses (养老保险, 天气)
     elsewhere: bool = False         # it names another county or province (and no place of Sunan)
 
@@ -367,6 +368,16 @@ class Matcher:
             return []
         return self._candidates(norm, self._vector(self.features(norm)), docs)
 
+    def lone_word(self, text: str) -> str | None:
+        """The one policy word a message consists of ("贷款", "补贴"), or None."""
+        norm = self.normalize(text[:MAX_CHARS])
+        words = [w for w in self.tokens(norm) if len(w) >= 2 or w.isdigit()]
+        return words[0] if len(words) == 1 and words[0] in self.term_set else None
+
+    def clauses_using(self, word: str) -> frozenset:
+        """The clauses whose FAQ phrasings use `word`."""
+        return self.word_clauses.get("w:" + word, frozenset())
+
     def policy_words(self, text: str) -> list[str]:
         """The policy-lexicon words a message uses (after synonyms and homophone repair)."""
         norm = self.normalize(text[:MAX_CHARS])
@@ -405,6 +416,7 @@ class Matcher:
             result.out_of_scope = True
         words = [f for f in qvec if f.startswith("w:")]
         vague = len(words) <= 1 and all(self.word_spread.get(f, 0) >= VAGUE_WORD_CLAUSES for f in words)
+        result.vague = vague and bool(words)
         result.confident = best_score >= self.threshold and not result.out_of_scope and not vague
         result.smalltalk = self._smalltalk(folded, best_score)
         return result
