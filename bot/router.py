@@ -61,6 +61,7 @@ CLAUSE_REF = re.compile(r"第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3
 PART3_REF = re.compile(r"第?三部分\s*第?\s*[(（]?\s*([一二三四1-4])\s*[)）]?\s*项?")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 FLOW_SMALLTALK = ("thanks", "ack", "greeting", "bye", "who")
+NAMED_OUTRIGHT = 4       # a calculator keyword this long names it outright (一次性创业, 建档立卡)
 
 
 @dataclass
@@ -220,6 +221,8 @@ def outside_command(turn: Turn, name: str) -> Reply | None:
             for n in list(state.suspended):
                 state.take_suspended(n)
             return replies.menu(turn.scene, intro=turn.m("flows_exited", title=titles))
+        if name == "exit":
+            return replies.menu(turn.scene, intro=turn.m("ended"))
         return replies.menu(turn.scene, intro=turn.m("nothing_open"))
     return None
 
@@ -283,6 +286,8 @@ def calculate_request(turn: Turn, text: str) -> Reply | None:
     wants = understand.asks_to_calculate(text)
     explicit = understand.CALC_WORDS_RE.search(understand.plain(text)) is not None
     if not wants or not (explicit or understand.said_of_oneself(text)):
+        if len(names) == 1 and states_facts(turn, names, text, at_least=2) and not aspect_of(text):
+            return start(turn, names[0], said=text)  # "我们公司有6个见习生，见习8个月": facts to compute
         return None
     if not (explicit and names):
         match = turn.matcher.match(text)
@@ -299,6 +304,18 @@ def calculate_request(turn: Turn, text: str) -> Reply | None:
     if len(names) > 1:
         return replies.calculators(turn.scene, turn.forms, intro=turn.m("flows_which"), names=names)
     return calculators(turn, intro=turn.m("flows_which"))
+
+
+def states_facts(turn: Turn, names: list[str], text: str, at_least: int = 1) -> bool:
+    """The message tells the writer's own facts that the (single) named calculator asks for:
+    two of them ("6个见习生，见习8个月"), or one told as something that happened ("裁了一半人").
+    "参保一年就能领吗" asks about the rule, not about a case."""
+    if len(names) != 1:
+        return False
+    probe = Dialogue.begin(turn.forms[names[0]], turn.dialogues.now, turn.dialogues.view)
+    found = len(probe.take_facts(text))
+    happened = re.search(r"了(?![吗么没嘛])", text) is not None
+    return found >= max(at_least, 2) or (found >= at_least and happened)
 
 
 def calculators(turn: Turn, intro: str = "") -> Reply:
@@ -369,6 +386,9 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply:
         clarified = replies.clarify_word(scene, matcher, lone)  # "贷款", "补贴": which one?
         if clarified is not None:
             turn.state.missed(False)
+            main = main_clause(turn.snapshot, lone)
+            if main:  # "公司贷的那种" next is read in the policy that names the word most
+                turn.state.set_topic(clause=main)
             return clarified
     if match.vague and match.suggestions and not in_dialogue and not match.oos_term and not match.elsewhere:
         turn.state.missed(False)
@@ -379,6 +399,15 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply:
     twice = turn.state.misses >= 1 and not in_dialogue
     turn.state.missed(True)
     return replies.fallback(scene, match, numbered_choices=not in_dialogue, twice=twice)
+
+
+def main_clause(snapshot: Snapshot, word: str) -> str | None:
+    """The clause whose FAQ questions name `word` most often ("贷款" → 10)."""
+    counts: dict[str, int] = {}
+    for f in snapshot.faqs:
+        if word in f.question:
+            counts[f.clause] = counts.get(f.clause, 0) + 1
+    return max(counts, key=lambda c: counts[c]) if counts else None
 
 
 def remember(turn: Turn, reply: Reply) -> Reply:
@@ -438,10 +467,14 @@ def maybe_start(turn: Turn, match: MatchResult, text: str) -> Reply | None:
     matched clause when there is one), else the matched FAQ's, else the clause's only one; several
     candidates give a numbered choice. The reply begins with the short cited FAQ answer.
     """
-    if match.out_of_scope:
-        return None
+    named = understand.calculators_named(text, turn.forms)
+    longest = max((len(k) for n in named for k in turn.forms[n].keywords if k in understand.plain(text)), default=0)
+    if match.out_of_scope and longest < NAMED_OUTRIGHT:
+        return None  # ("没有欠薪欠保，能申请创业担保贷款吗" names the loan: in scope whatever else it says)
     bare = re.sub(r"[\s，,。.!！?？~～]", "", text)
-    if not ELIGIBILITY_RE.search(bare) or not understand.said_of_oneself(bare):
+    if not ELIGIBILITY_RE.search(bare):
+        return None
+    if not understand.said_of_oneself(bare) and not states_facts(turn, named, text):
         return None
     best = match.best
     near = best is not None and (match.confident or best.score >= match.threshold * 0.6)
@@ -475,8 +508,8 @@ def pick_calculators(forms: dict[str, Form], text: str, clause: str | None, faq_
     pool = [n for n, f in forms.items() if clause is None or f.clause == clause]
     top = max((scores[n] for n in pool), default=0)
     overall = max(scores.values(), default=0)
-    if overall > top:  # "一次性创业补贴" named outright, whatever clause the words matched
-        return [n for n in forms if scores[n] == overall]
+    if overall >= NAMED_OUTRIGHT and overall > top + 1:
+        return [n for n in forms if scores[n] == overall]  # "一次性创业补贴" named, whatever the words matched
     if top:
         return [n for n in pool if scores[n] == top]
     if faq_calculator in forms and (clause is None or forms[faq_calculator].clause == clause):

@@ -464,6 +464,9 @@ class Dialogue:
         taken; returns the slots filled.
         """
         s = clean(text)[: MAX_ANSWER * 3]
+        words = s
+        for q in reversed(find_quantities(s)):  # "100个人" is no "个人": numbers are not words
+            words = words[:q.start] + "＃" + words[q.end:]
         filled: list[str] = []
         # Choices first, in rounds: an answer can make a later slot apply (小微企业 → 职工人数).
         for _ in range(3):
@@ -471,7 +474,7 @@ class Dialogue:
             for slot in self.form.slots:
                 if not self.applies(slot) or (slot.name in self.answers and not overwrite) or slot.name in filled:
                     continue
-                value = self._prefilled(slot, s)
+                value = self._prefilled(slot, words)
                 if value is not None:
                     self._take(slot, value, filled)
                     progress = True
