@@ -55,7 +55,7 @@ TOWNSHIP_RE = re.compile(r"乡上|镇上|乡里|镇里|乡政府|镇政府|乡�
 ELIGIBILITY_RE = re.compile(
     r"(能不能|能否|可不可以|能|可以|够不够|想|要|准备)(领|拿|贷|申请|享受|办|补|报|批)|符合(条件|资格|要求)|够(条件|格|资格)"
     r"|有(没有)?资格|有没有(我的)?份|有我的份|测算|算一算|算算|帮我算|(能|可以).{0,6}多少"
-    r"|有(没有)?(补助|补贴|钱)(没|吗|么|没有)?$|给(不给|补贴吗|钱吗)"
+    r"|有(没有)?(补助|补贴|钱)(没|吗|么|没有)?$|给(不给|补贴吗|钱吗)|有没有.{0,8}(补贴|补助|钱)|怎么算|咋算"
 )
 CLAUSE_REF = re.compile(r"第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*条")
 PART3_REF = re.compile(r"第?三部分\s*第?\s*[(（]?\s*([一二三四1-4])\s*[)）]?\s*项?")
@@ -286,7 +286,8 @@ def calculate_request(turn: Turn, text: str) -> Reply | None:
     wants = understand.asks_to_calculate(text)
     explicit = understand.CALC_WORDS_RE.search(understand.plain(text)) is not None
     if not wants or not (explicit or understand.said_of_oneself(text)):
-        if len(names) == 1 and states_facts(turn, names, text, at_least=2) and not aspect_of(text):
+        if len(names) == 1 and understand.said_of_oneself(text) and states_facts(turn, names, text, at_least=2) \
+                and not aspect_of(text):
             return start(turn, names[0], said=text)  # "我们公司有6个见习生，见习8个月": facts to compute
         return None
     if not (explicit and names):
@@ -510,6 +511,8 @@ def pick_calculators(forms: dict[str, Form], text: str, clause: str | None, faq_
     overall = max(scores.values(), default=0)
     if overall >= NAMED_OUTRIGHT and overall > top + 1:
         return [n for n in forms if scores[n] == overall]  # "一次性创业补贴" named, whatever the words matched
+    if overall and not top and clause is not None and not any(f.clause == clause for f in forms.values()):
+        return [n for n in forms if scores[n] == overall]  # the matched clause has no calculator
     if top:
         return [n for n in pool if scores[n] == top]
     if faq_calculator in forms and (clause is None or forms[faq_calculator].clause == clause):
@@ -801,10 +804,13 @@ def expired(turn: Turn, dlg: Dialogue, text: str) -> Reply:
 
 
 def correct_finished(turn: Turn, text: str) -> Reply | None:
-    """"不对，是4个人" right after a result: change that answer and compute again."""
+    """Right after a result: "不对，是4个人" changes that answer, and a new fact or a what-if
+    ("留下来两个吧", "那要是见习满3个月呢") is applied; either way the result is computed again."""
     done = turn.state.data.get("done")
-    if not isinstance(done, dict) or not understand.corrects(text):
+    if not isinstance(done, dict):
         return None
+    if not understand.corrects(text):
+        return what_if(turn, done, text)
     try:
         at = dt.datetime.fromisoformat(str(done.get("at")))
     except ValueError:
@@ -818,3 +824,33 @@ def correct_finished(turn: Turn, text: str) -> Reply | None:
     if outcome is None:
         return None
     return after(turn, outcome)
+
+
+WHAT_IF_RE = re.compile(r"要是|如果|假如|假设|万一|换成|改成|呢$|的话")
+
+
+def what_if(turn: Turn, done: dict, text: str) -> Reply | None:
+    """Facts for the dialogue just finished, said after its result: compute it again with them."""
+    if not fresh(turn, done) or understand.calculators_named(text, turn.forms) and \
+            done.get("state", {}).get("calc") not in understand.calculators_named(text, turn.forms):
+        return None
+    asks = understand.ASK_RE.search(text) is not None
+    if asks and not WHAT_IF_RE.search(text):
+        return None  # a question of its own ("这个比例是怎么算的")
+    dlg = turn.dialogues.load(done.get("state"))
+    if dlg is None:
+        return None
+    before = dict(dlg.answers)
+    changed = [n for n in dlg.take_facts(text, overwrite=True) if before.get(n) != dlg.answers.get(n)]
+    if not changed:
+        return None
+    note = turn.m("flows_what_if", answers="；".join(dlg.summary(changed)))
+    return after(turn, turn.dialogues.advance(dlg, note=note))
+
+
+def fresh(turn: Turn, done: dict) -> bool:
+    try:
+        at = dt.datetime.fromisoformat(str(done.get("at")))
+    except ValueError:
+        return False
+    return turn.dialogues.now - at <= dt.timedelta(hours=DONE_KEEP_HOURS)

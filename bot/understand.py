@@ -43,13 +43,14 @@ HUMAN_RE = re.compile(r"转人工|人工(服务|客服|坐席)?|真人|客服|(�
 # Cancelling the open dialogue inside a longer message ("先不算这个了，我想……").
 CANCEL_RE = re.compile(r"不算了|不弄了|不测了|不想算了|先不算|先不弄|别算了|不用算了|算了吧|换一个|换个(别的)?算")
 # Asking to calculate ("帮我算算", "算一下见习补贴", "计算器"), or what one can get ("我能领多少钱").
-CALC_WORDS_RE = re.compile(r"算算|算一算|算一下|算下|测算|计算|测一测|测一下|帮我算|给我算|帮忙算|计算器|怎么算|咋算|如何算|怎样算")
+CALC_WORDS_RE = re.compile(r"算算|算一算|算一下|算下|测算|计算|测一测|测一下|帮我算|给我算|帮忙算|计算器")
 CAN_GET_RE = re.compile(r"(能|可以|可|能够|会)(领|拿|得|申请|贷|返|补|给|发)(到|给)?多少|(领|拿|给|补|发|返)多少钱|能返多少|能贷多少"
                         r"|有多少钱|有多少补贴|补贴多少钱")
 # Said of one's own case: a pronoun, one's family, or an organisation stating its own facts
 # ("合作社招了几个贫困户…能补多少", "我丫头没工作…能补多少"); "企业交的社保有补贴吗" asks the rule.
 PRONOUN_RE = re.compile(r"我|俺|咱|本人|自己|本单位|本公司|丫头|闺女|儿子|女儿|娃|孩子|老婆|媳妇|老公|爱人|家里|亲戚"
                         r"|(合作社|公司|厂|企业|单位|基地|工作室|店).{0,3}(招了|收了|签了|接收了|交了|缴了|开了|办了|有\d|现在)")
+ASK_RE = re.compile(r"吗|么|嘛|\?|？|什么|啥|咋|怎么|怎样|如何|多少|多久|几|谁|哪")
 RESUME_RE = re.compile(r"^(继续|接着|接着算|继续算|回到|还是算|再算)")
 
 

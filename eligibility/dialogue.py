@@ -543,6 +543,12 @@ class Dialogue:
                 if best is not None:
                     unit_bonus = 0 if q.unit and q.unit == slot.unit else 1
                     scored.append((best[0] + unit_bonus, best[1], slot))
+            if not scored and q.unit in ("months", "years", "age", "yuan"):
+                # no cue, but the unit says it: "见习8个月" when only one question counts months
+                fitting = [sl for sl in slots if sl.name not in used and sl.unit == q.unit
+                           or (sl.name not in used and q.unit in ("months", "years") and sl.unit in ("months", "years"))]
+                if len(fitting) == 1:
+                    scored.append((CUE_BEFORE + CUE_AFTER, 0, fitting[0]))
             if not scored:
                 continue
             scored.sort(key=lambda item: (item[0], item[1]))
