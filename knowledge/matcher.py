@@ -147,6 +147,9 @@ def _fingerprint(snapshot: Snapshot) -> str:
         "offices": sorted(o.name for o in snapshot.offices.values()),
         "terms": sorted(snapshot.terms), "synonyms": sorted(snapshot.synonyms.items()),
         "stopwords": sorted(snapshot.stopwords), "oos": snapshot.out_of_scope, "smalltalk": snapshot.smalltalk,
+        # answers are indexed with their figures rendered, so an override must change the key
+        "params": sorted((d.name, [(v.effective, v.value, v.source) for v in d.values])
+                         for d in snapshot.parameters.defs.values()),
     }
     return hashlib.sha1(json.dumps(content, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
