@@ -157,7 +157,10 @@ class Accounts:
         return None
 
     def authenticate(self, username: str, password: str, client: str) -> StaffUser:
-        """The active account whose password this is; LoginRefused (or LockedOut) otherwise."""
+        """The active account whose password this is; LoginRefused (or LockedOut) otherwise.
+
+        A refusal has counted the failure in this session: commit it even though this raised.
+        """
         username = (username or "").strip()[:64]
         until = self.locked_until(username, client)
         if until:

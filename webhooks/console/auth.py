@@ -27,13 +27,16 @@ def login():
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        try:
-            with get_db().session() as s:
+        refused = None
+        with get_db().session() as s:  # committed either way: a wrong password must be counted
+            try:
                 user = Accounts(s).authenticate(username, password, request.remote_addr or "unknown")
                 info = {"id": user.id, "gen": user.session_generation}
-        except LoginRefused as exc:
-            error = exc.message
-            status = 429 if exc.code == "locked" else 401
+            except LoginRefused as exc:
+                refused = exc
+        if refused is not None:
+            error = refused.message
+            status = 429 if refused.code == "locked" else 401
         else:
             session.clear()
             session.permanent = True
