@@ -76,7 +76,7 @@ def seed(session: Session, data_dir: Path = DATA_DIR) -> None:
         if f["id"] in seen:
             raise ValueError(f"duplicate FAQ id {f['id']!r} in {f['_file']}")
         seen.add(f["id"])
-        session.add(Faq(id=f["id"], clause=f["clause"], sort=order, question=f["question"],
+        session.add(Faq(id=f["id"], clause=f["clause"], sort=int(f.get("sort", order)), question=f["question"],
                         phrasings=list(f.get("phrasings") or []), answer=str(f["answer"]).strip(),
                         windows=list(f.get("windows") or []), calculator=f.get("calculator") or "",
                         intent=f.get("intent") or "answer", enabled=bool(f.get("enabled", True)),
@@ -148,7 +148,7 @@ def export(session: Session, data_dir: Path) -> None:
     dump(data_dir / "parameters.yaml", params)
     by_file: dict[str, list[dict[str, Any]]] = {}
     for f in session.scalars(select(Faq).order_by(Faq.sort, Faq.id)):
-        entry = {"id": f.id, "clause": f.clause, "question": f.question, "phrasings": f.phrasings,
+        entry = {"id": f.id, "clause": f.clause, "sort": f.sort, "question": f.question, "phrasings": f.phrasings,
                  "answer": f.answer, "windows": f.windows}
         if f.calculator:
             entry["calculator"] = f.calculator
@@ -342,7 +342,8 @@ def merge(session: Session, data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
                 items.append({"entity": kind, "id": row.id, "label": label_of(row), "kind": "removed",
                               "fields": {}, "at": now})
 
-    merge_rows("faq", Faq, [(f["id"], _faq_fields(f), {"sort": i}) for i, f in enumerate(pack["faqs"])],
+    merge_rows("faq", Faq, [(f["id"], _faq_fields(f), {"sort": int(f.get("sort", i))})
+                           for i, f in enumerate(pack["faqs"])],
                lambda r: r.question)
     merge_rows("office", Office, [(o["id"], _office_fields(o), {"sort": i})
                                   for i, o in enumerate(pack["offices"].get("offices") or [])], lambda r: r.name)

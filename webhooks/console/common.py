@@ -138,7 +138,15 @@ def snapshot() -> Snapshot:
 
 
 def today() -> dt.date:
+    """The assistant's "today" (pinned by the TODAY setting in demos and tests): the day figures apply to."""
     return get_engine().clock()
+
+
+def calendar_today() -> dt.date:
+    """The real local date: the question log is stamped with real time, so usage charts count from it."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(current_app.config.get("TIMEZONE") or "Asia/Shanghai")).date()
 
 
 def fail(exc: KnowledgeError) -> None:

@@ -8,7 +8,7 @@ from knowledge.pack import review_items
 
 from ..db import get_db
 from .charts import hbars, rate_line, stacked_bars
-from .common import bp, snapshot, today
+from .common import bp, calendar_today, snapshot
 
 
 def weekly_rates(weeks: list) -> tuple[list[str], list[float | None]]:
@@ -21,9 +21,9 @@ def weekly_rates(weeks: list) -> tuple[list[str], list[float | None]]:
 def dashboard():
     """Questions per day, answered vs fallback, top clauses and unanswered, dialogues, callbacks."""
     snap = snapshot()
-    day = today()
+
     with get_db().session() as s:
-        use = usage(s, day, current_app.config.get("TIMEZONE") or "Asia/Shanghai")
+        use = usage(s, calendar_today(), current_app.config.get("TIMEZONE") or "Asia/Shanghai")
         top_unanswered = Inbox(s).groups()[:5]
         review = len(review_items(s))
     labels = [f"{d.month}/{d.day}" for d in use.days]

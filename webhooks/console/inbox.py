@@ -8,7 +8,7 @@ from knowledge.service import KnowledgeError, StaffService
 
 from ..db import get_db, get_engine
 from .charts import rate_line
-from .common import bp, current_staff, fail, int_list, role_required, snapshot, today
+from .common import bp, calendar_today, current_staff, fail, int_list, role_required, snapshot
 from .dashboard import weekly_rates
 
 MAX_GROUPS = 60
@@ -20,7 +20,7 @@ def inbox():
     snap = snapshot()
     with get_db().session() as s:
         groups = Inbox(s).groups()
-        use = usage(s, today(), current_app.config.get("TIMEZONE") or "Asia/Shanghai")
+        use = usage(s, calendar_today(), current_app.config.get("TIMEZONE") or "Asia/Shanghai")
     matcher = get_engine().matcher
     suggestions = {}
     for i, g in enumerate(groups[:MAX_GROUPS]):
