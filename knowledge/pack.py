@@ -225,9 +225,11 @@ def _digest(obj: Any) -> str:
     return hashlib.sha1(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _digests(pack: dict[str, Any]) -> dict[str, str]:
-    out = {f"faq:{f['id']}": _digest(_faq_fields(f)) for f in pack["faqs"]}
-    out.update({f"office:{o['id']}": _digest(_office_fields(o)) for o in pack["offices"].get("offices") or []})
+def _digests(pack: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Per entry, a digest of each field as the pack has it (to tell which fields a newer pack changed)."""
+    out = {f"faq:{f['id']}": {k: _digest(v) for k, v in _faq_fields(f).items()} for f in pack["faqs"]}
+    out.update({f"office:{o['id']}": {k: _digest(v) for k, v in _office_fields(o).items()}
+                for o in pack["offices"].get("offices") or []})
     return out
 
 
@@ -281,7 +283,6 @@ def merge(session: Session, data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
     """
     pack = read_pack(data_dir)
     old = dict((session.get(Setting, "pack_digests").value or {}) if session.get(Setting, "pack_digests") else {})
-    new = _digests(pack)
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     items: list[dict[str, Any]] = []
 
@@ -324,10 +325,11 @@ def merge(session: Session, data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
             for k, v in extra.items():
                 setattr(row, k, v)
             mine = edited.get(key, set())
-            changed_in_pack = old.get(f"{kind}:{key}") != new.get(f"{kind}:{key}")
+            before = old.get(f"{kind}:{key}")
             conflicts = {}
             for k, v in fields.items():
                 if k in mine or "*" in mine:
+                    changed_in_pack = not isinstance(before, dict) or before.get(k) != _digest(v)
                     if changed_in_pack and getattr(row, k) != v:
                         conflicts[k] = {"ours": getattr(row, k), "pack": v}
                 else:
