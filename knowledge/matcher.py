@@ -142,7 +142,7 @@ def _fingerprint(snapshot: Snapshot) -> str:
     code = b"".join(Path(m).read_bytes() for m in (__file__, textnorm.__file__))
     content = {
         "code": hashlib.sha1(code).hexdigest(), "min_freq": COMMON_WORD_MIN_FREQ,
-        "faqs": [(f.id, f.clause, f.question, f.phrasings) for f in snapshot.faqs],
+        "faqs": [(f.id, f.clause, f.question, f.phrasings, f.answer) for f in snapshot.faqs],  # answers are indexed too
         "clauses": [(c.id, c.title, c.text) for c in snapshot.clauses.values()],
         "offices": sorted(o.name for o in snapshot.offices.values()),
         "terms": sorted(snapshot.terms), "synonyms": sorted(snapshot.synonyms.items()),
