@@ -75,6 +75,7 @@ class CallbackService:
                        clause=str(clause or "")[:16], calculator=str(calculator or "")[:64], result=result,
                        consent_text=CONSENT_TEXT, status="waiting", note="")
         self.session.add(row)
+        self.purge()  # the retention period is kept whenever the ledger grows
         self.session.flush()
         return row.id
 

@@ -19,6 +19,7 @@ def ledger():
     masked = not staff.can("editor")
     with get_db().session() as s:
         svc = CallbackService(s)
+        svc.purge()  # entries past the retention period never show
         rows = [{"id": r.id, "created_at": r.created_at, "name": mask_name(r.name) if masked else r.name,
                  "phone": mask_phone(r.phone) if masked else r.phone, "clause": r.clause, "calculator": r.calculator,
                  "result": result_text(r.result), "status": r.status, "note": r.note, "updated_by": r.updated_by,
