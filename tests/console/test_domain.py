@@ -56,11 +56,14 @@ def test_callbacks_are_deleted_on_request_and_purged_after_the_retention_period(
         assert svc.delete_for("web:a") == 2
         assert s.get(Callback, a) is None and s.get(Callback, b) is not None
         s.get(Callback, b).created_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
-        c = svc.request("web:c", "测试丙", "13800000003", consent=True)
         s.flush()
         assert svc.retention_days() == 365
-        assert svc.purge() == 1
-        assert s.get(Callback, c) is not None
+        assert svc.purge() == 1 and s.get(Callback, b) is None
+        d = svc.request("web:d", "测试丁", "13800000004", consent=True)
+        s.get(Callback, d).created_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
+        s.flush()
+        c = svc.request("web:c", "测试丙", "13800000003", consent=True)  # a new entry purges the old one
+        assert s.get(Callback, d) is None and s.get(Callback, c) is not None
         assert svc.delete_for(phone="138 0000 0003") == 1
         with pytest.raises(InvalidEdit):
             svc.set_retention_days(5)
