@@ -169,3 +169,19 @@ def test_staff_add_reads_the_password_from_stdin(capp):
     assert bad.exit_code != 0 and "至少8位" in bad.output
     wrong = runner.invoke(args=["staff", "add", "test-x", "--role", "boss"], input="a-good-password\n")
     assert wrong.exit_code != 0
+
+
+def test_viewers_see_the_ledger_masked_and_only_admins_export_it(capp):
+    from knowledge.callbacks import CallbackService
+
+    with capp.app_context():
+        from webhooks.db import get_db
+
+        with get_db().session() as s:
+            CallbackService(s).request("web:test", "测试甲乙", "13800001234", "12", "internship", None, consent=True)
+    viewer = Console(capp, "viewer").get("/console/ledger").get_data(as_text=True)
+    assert "138****1234" in viewer and "13800001234" not in viewer and "测***" in viewer and "测试甲乙" not in viewer
+    editor = Console(capp, "editor").get("/console/ledger").get_data(as_text=True)
+    assert "13800001234" in editor and "测试甲乙" in editor
+    csv = Console(capp, "admin").get("/console/ledger.csv")
+    assert csv.status_code == 200 and "13800001234" in csv.get_data(as_text=True)

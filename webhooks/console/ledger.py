@@ -27,8 +27,10 @@ def ledger():
                 for r in svc.list(status or None, "" if masked else query)]
         counts = svc.counts()
         retention = svc.retention_days()
+    from ..web.calc import calculator_titles
+
     return render_template("console/ledger.html", rows=rows, statuses=STATUSES, status=status, query=query,
-                           counts=counts, masked=masked, retention=retention)
+                           counts=counts, masked=masked, retention=retention, titles=calculator_titles())
 
 
 @bp.post("/ledger/<int:callback_id>")
