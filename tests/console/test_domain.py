@@ -159,3 +159,33 @@ def test_an_override_names_its_reference_in_the_answer_citation(fresh_db):
     assert "1100元" in text and text.endswith("（依据：实施方案第12条；测试文号〔2026〕9号）")
     before = snap.parameters.at(dt.date(2025, 12, 31)).render(faq.answer)
     assert "测试文号" not in before and before.endswith("（依据：实施方案第12条）")
+
+
+@pytest.mark.postgres
+def test_workers_starting_together_after_an_upgrade_merge_once(pg_url, tmp_path: Path):
+    import threading
+
+    pack = _pack_copy(tmp_path)
+    Database(pg_url, data_dir=pack).init().dispose()
+    first = next(iter(sorted((pack / "faq").glob("*.yaml"))))
+    doc = yaml.safe_load(first.read_text(encoding="utf-8"))
+    faq_id = doc["faqs"][0]["id"]
+    _set_answer(pack, faq_id, "测试：升级后的答案。（依据：实施方案第1条）")
+    errors: list[Exception] = []
+
+    def start() -> None:
+        try:
+            Database(pg_url, data_dir=pack).init().dispose()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    db = Database(pg_url, data_dir=pack).init()
+    with db.session() as s:
+        assert s.get(Faq, faq_id).answer.startswith("测试：升级后的答案") and review_items(s) == []
+    db.dispose()
