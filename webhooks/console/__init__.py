@@ -7,6 +7,8 @@ are logged and reach every worker at its next message.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
@@ -33,7 +35,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
+    if app.config.get("PERMANENT_SESSION_LIFETIME") == dt.timedelta(days=31):  # Flask's default: too long for staff
+        app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=8)
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = SessionInterface()
     csrf.init_app(app)
