@@ -122,6 +122,17 @@ def console_user() -> Staff | None:
     return current_staff() if request.blueprint == "console" else None
 
 
+@bp.app_template_filter("clause_label")
+def clause_label(clause_id: str | None) -> str:
+    """A clause as staff say it: 第12条, 总体要求, 第三部分（三）."""
+    cid = str(clause_id or "")
+    if cid == "I":
+        return "总体要求"
+    if cid.startswith("III.") and cid[4:].isdigit() and 1 <= int(cid[4:]) <= 4:
+        return f"第三部分（{'一二三四'[int(cid[4:]) - 1]}）"
+    return f"第{cid}条" if cid else ""
+
+
 @bp.app_template_filter("local_time")
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
