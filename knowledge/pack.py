@@ -92,15 +92,7 @@ def seed(session: Session, data_dir: Path = DATA_DIR) -> None:
                               steps=list(p.get("steps") or []), documents=list(p.get("documents") or []),
                               where=p.get("where") or "", source=p["source"], enabled=bool(p.get("enabled", True)),
                               updated_by=str(p.get("updated_by") or ""), version=1))
-    lex = pack["lexicon"]
-    rows: dict[tuple[str, str], LexiconEntry] = {}
-    for term in lex.get("terms") or []:
-        rows[("term", str(term))] = LexiconEntry(kind="term", term=str(term))
-    for term, target in (lex.get("synonyms") or {}).items():
-        rows[("synonym", str(term))] = LexiconEntry(kind="synonym", term=str(term), target=str(target))
-    for term in lex.get("stopwords") or []:
-        rows[("stopword", str(term))] = LexiconEntry(kind="stopword", term=str(term))
-    session.add_all(rows.values())
+    session.add_all(lexicon_rows(pack["lexicon"]))
     session.add(Setting(key="out_of_scope", value=pack["out_of_scope"].get("topics") or []))
     session.add(Setting(key="smalltalk", value=pack["smalltalk"].get("intents") or []))
     extra = {k: v for k, v in dict(pack["settings"]).items() if k not in INTERNAL_SETTINGS}
@@ -109,6 +101,18 @@ def seed(session: Session, data_dir: Path = DATA_DIR) -> None:
         session.add(Setting(key=key, value=value))
     session.flush()
     _remember(session, data_dir, pack)
+
+
+def lexicon_rows(lex: dict[str, Any]) -> list[LexiconEntry]:
+    """The lexicon file as table rows (one per kind and term; a later duplicate wins)."""
+    rows: dict[tuple[str, str], LexiconEntry] = {}
+    for term in lex.get("terms") or []:
+        rows[("term", str(term))] = LexiconEntry(kind="term", term=str(term))
+    for term, target in (lex.get("synonyms") or {}).items():
+        rows[("synonym", str(term))] = LexiconEntry(kind="synonym", term=str(term), target=str(target))
+    for term in lex.get("stopwords") or []:
+        rows[("stopword", str(term))] = LexiconEntry(kind="stopword", term=str(term))
+    return list(rows.values())
 
 
 def _datetime(value: Any) -> dt.datetime:
@@ -352,15 +356,7 @@ def merge(session: Session, data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
 
     session.execute(LexiconEntry.__table__.delete())
     session.flush()
-    lex = pack["lexicon"]
-    rows: dict[tuple[str, str], LexiconEntry] = {}
-    for term in lex.get("terms") or []:
-        rows[("term", str(term))] = LexiconEntry(kind="term", term=str(term))
-    for term, target in (lex.get("synonyms") or {}).items():
-        rows[("synonym", str(term))] = LexiconEntry(kind="synonym", term=str(term), target=str(target))
-    for term in lex.get("stopwords") or []:
-        rows[("stopword", str(term))] = LexiconEntry(kind="stopword", term=str(term))
-    session.add_all(rows.values())
+    session.add_all(lexicon_rows(pack["lexicon"]))
     _set(session, "out_of_scope", pack["out_of_scope"].get("topics") or [])
     _set(session, "smalltalk", pack["smalltalk"].get("intents") or [])
     for key, value in dict(pack["settings"]).items():
