@@ -21,7 +21,7 @@ from .models import Clause
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration. A test checks it equals Alembic's head; knowing it here lets a
 # started database skip importing Alembic (half a second of every cold start).
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 _init_lock = threading.Lock()
 
 
@@ -80,7 +80,7 @@ class Database:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def init(self) -> "Database":
-        """Migrate and, when the database is empty, seed it with the pack (idempotent)."""
+        """Migrate; seed an empty database with the pack, or merge a newer pack into it (idempotent)."""
         if self._ready:
             return self
         with _init_lock:
@@ -91,6 +91,10 @@ class Database:
                 with self.session() as s:
                     if not s.scalar(select(func.count()).select_from(Clause)):
                         pack.seed(s, self.data_dir)
+                    else:
+                        # a newer bundled pack (after an upgrade): untouched entries follow it,
+                        # staff edits are kept and listed for review in the console
+                        pack.merge_if_changed(s, self.data_dir)
             except IntegrityError:
                 # Another process seeded the empty database first; its pack is ours.
                 with self.session() as s:

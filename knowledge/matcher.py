@@ -145,11 +145,14 @@ def _fingerprint(snapshot: Snapshot) -> str:
     code = b"".join(Path(m).read_bytes() for m in (__file__, textnorm.__file__))
     content = {
         "code": hashlib.sha1(code).hexdigest(), "min_freq": COMMON_WORD_MIN_FREQ,
-        "faqs": [(f.id, f.clause, f.question, f.phrasings) for f in snapshot.faqs],
+        "faqs": [(f.id, f.clause, f.question, f.phrasings, f.answer) for f in snapshot.faqs],  # answers are indexed too
         "clauses": [(c.id, c.title, c.text) for c in snapshot.clauses.values()],
         "offices": sorted(o.name for o in snapshot.offices.values()),
         "terms": sorted(snapshot.terms), "synonyms": sorted(snapshot.synonyms.items()),
         "stopwords": sorted(snapshot.stopwords), "oos": snapshot.out_of_scope, "smalltalk": snapshot.smalltalk,
+        # answers are indexed with their figures rendered, so an override must change the key
+        "params": sorted((d.name, [(v.effective, v.value, v.source) for v in d.values])
+                         for d in snapshot.parameters.defs.values()),
     }
     return hashlib.sha1(json.dumps(content, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -82,6 +82,7 @@ class Faq(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
     updated_by: Mapped[str] = mapped_column(String(100), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # optimistic concurrency
 
 
 class Office(Base):
@@ -97,6 +98,9 @@ class Office(Base):
     hours: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    verified_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    verified_at: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class LexiconEntry(Base):
@@ -172,3 +176,91 @@ class WechatMessage(Base):
     reply: Mapped[str | None] = mapped_column(Text, nullable=True)  # the plain (unencrypted) reply XML or "success"
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+# -- staff console (issue 11) ---------------------------------------------------------------
+
+
+class StaffUser(Base):
+    """A console account: admin (accounts, export, everything), editor (content), viewer (read-only)."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16), default="viewer")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    session_generation: Mapped[int] = mapped_column(Integer, default=1)  # bumped to sign every session out
+
+
+class LoginThrottle(Base):
+    """Wrong-password counts per account ("user:NAME") and per client ("client:ADDR")."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Procedure(Base):
+    """How to apply for one measure (申办流程, plan 三(三)): steps, documents, where, and the source."""
+
+    __tablename__ = "procedures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clause: Mapped[str] = mapped_column(String(16), index=True)
+    calculator: Mapped[str] = mapped_column(String(64), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    steps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    documents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    where: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(300))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Callback(Base):
+    """The applicant ledger (实名制动态管理服务台账): a person who asked to be called back, with consent."""
+
+    __tablename__ = "callbacks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_ref: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    clause: Mapped[str] = mapped_column(String(16), default="")
+    calculator: Mapped[str] = mapped_column(String(64), default="")
+    result: Mapped[Any] = mapped_column(JSON, nullable=True)
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    consent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | contacted | done | unreachable
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class InboxMark(Base):
+    """A logged question staff dealt with in the unanswered inbox (added as a phrasing, new entry, handled)."""
+
+    __tablename__ = "inbox_marks"
+    question_id: Mapped[int] = mapped_column(ForeignKey("question_log.id", ondelete="CASCADE"), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))  # phrasing | new_entry | handled
+    target: Mapped[str] = mapped_column(String(100), default="")  # the FAQ id it went to
+    by: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class DialogueEvent(Base):
+    """A calculator dialogue started or completed (for the dashboard)."""
+
+    __tablename__ = "dialogue_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    user: Mapped[str] = mapped_column(String(128), default="")
+    calculator: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(16))  # started | completed

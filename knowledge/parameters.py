@@ -22,6 +22,33 @@ class ParameterError(KeyError):
     """An unknown parameter name, or no value in force at the date asked."""
 
 
+_DAY_PATTERNS = (
+    re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
+
+
+def parse_day(text: Any) -> dt.date | None:
+    """A date typed the usual ways: 2026-12-01, 2026/12/1, 2026.12.1, 2026年12月1日, 20261201.
+
+    Empty → None; anything else raises ValueError with a message staff can read.
+    """
+    if isinstance(text, dt.date):
+        return text if not isinstance(text, dt.datetime) else text.date()
+    raw = str(text or "").strip().translate(_FULLWIDTH)
+    if not raw:
+        return None
+    for pattern in _DAY_PATTERNS:
+        m = pattern.match(raw)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                break
+    raise ValueError(f"看不懂日期“{raw}”，请写成 2026-12-01 或 2026年12月1日")
+
+
 def to_date(value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
@@ -76,6 +103,12 @@ class ParameterDef:
         for v in sorted(self.values, key=lambda v: (v.effective, v.source == "staff")):
             by_date[v.effective] = v
         return [by_date[d] for d in sorted(by_date)]
+
+    def entry_at(self, day: dt.date) -> DatedValue | None:
+        """The dated value in force on `day` (a staff override carries its reference in `reason`)."""
+        line = self.timeline()
+        idx = bisect.bisect_right([v.effective for v in line], day) - 1
+        return line[idx] if idx >= 0 else None
 
     def value_at(self, day: dt.date) -> Any:
         line = self.timeline()
@@ -180,9 +213,63 @@ class ParameterView:
         definition = self.params.definition(name)
         return format_value(definition.unit, definition.value_at(self.day))
 
+    def references(self, template: str) -> list[str]:
+        """The references (文号) of staff overrides in force for the figures `template` quotes."""
+        refs: list[str] = []
+        for name in placeholders(template):
+            if name not in self.params:
+                continue
+            entry = self.params.definition(name).entry_at(self.day)
+            if entry is not None and entry.source == "staff" and entry.reason and entry.reason not in refs:
+                refs.append(entry.reason)
+        return refs
+
     def render(self, template: str) -> str:
-        """Replace every {{name}} with the value in force, formatted with its unit."""
-        return PLACEHOLDER.sub(lambda m: self.text(m.group(1)), template)
+        """Replace every {{name}} with the value in force, formatted with its unit.
+
+        When a figure comes from a staff override, the answer's citation "（依据：…）" also names
+        the override's reference, so a resident can see the amount rests on a newer document.
+        """
+        text = PLACEHOLDER.sub(lambda m: self.text(m.group(1)), template)
+        refs = self.references(template)
+        if refs:
+            text = cite_references(text, refs)
+        return text
+
+
+CITATION_RE = re.compile(r"（依据：([^）]*)）")
+
+
+def cite_references(text: str, refs: list[str]) -> str:
+    """Add references to the last citation of `text` ("（依据：实施方案第12条；肃人社发〔2026〕1号）")."""
+    matches = list(CITATION_RE.finditer(text))
+    if not matches:
+        return text
+    m = matches[-1]
+    inner = m.group(1) + "".join(f"；{r}" for r in refs if r not in m.group(1))
+    return text[:m.start()] + f"（依据：{inner}）" + text[m.end():]
+
+
+# Orders the plan sets between figures: (lower, higher, what the plan says). A new value that
+# breaks one is refused.
+ORDERS: tuple[tuple[str, str, str], ...] = (
+    ("internship.rate", "internship.rate_retained", "留用率达标单位的见习补贴标准应高于基本标准（第12条）"),
+    ("internship.min_months", "internship.max_months", "见习期限的下限不能高于上限（第12条）"),
+    ("internship.youth_min_age", "internship.youth_max_age", "失业青年年龄的下限不能高于上限（第12条）"),
+    ("incubator.subsidy_min", "incubator.subsidy_max", "孵化基地补助的下限不能高于上限（第11条）"),
+    ("training.skills_min", "training.skills_max", "技能培训补贴的下限不能高于上限（第15条）"),
+    ("training.startup_min", "training.startup_max", "创业培训补贴的下限不能高于上限（第15条）"),
+    ("skill_upgrade.primary", "skill_upgrade.intermediate", "中级证书的补贴不能低于初级（第16条）"),
+    ("skill_upgrade.intermediate", "skill_upgrade.advanced", "高级证书的补贴不能低于中级（第16条）"),
+    ("skill_upgrade.insured_years_relaxed", "skill_upgrade.insured_years_standard",
+     "放宽后的参保年限不能长于原来的年限（第16条）"),
+    ("startup_loan.individual_max", "startup_loan.business_max", "个人创业担保贷款额度不能高于小微企业的额度（第10条）"),
+    ("poverty_hire_training.short_contract", "poverty_hire_training.long_contract",
+     "1年以上劳动合同的培训补助不能低于短期合同（第16条）"),
+    ("poverty_hire_training.min_contract_months", "poverty_hire_training.long_contract_months",
+     "短期合同的月数不能多于长期合同（第16条）"),
+)
+STRICT_ORDERS = {("internship.rate", "internship.rate_retained")}
 
 
 def placeholders(template: str) -> list[str]:

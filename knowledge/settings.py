@@ -22,7 +22,6 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "",  # e.g. https://jiuye.example.gov.cn, used in WeChat links
     "MATCH_THRESHOLD": None,  # None = the calibrated default in knowledge.matcher
     "DIALOGUE_TTL_HOURS": 24,
-    "CONSOLE_PASSWORD": "",  # empty: console only reachable from 127.0.0.1
     "WECHAT": {
         "TOKEN": "",
         "APP_ID": "",

@@ -56,11 +56,12 @@ def test_pack_figures_render_in_answers(database):
 
 def test_staff_override_wins_from_its_date(fresh_db):
     with fresh_db.session() as s:
-        StaffService(s).override_parameter("internship.rate", "2026-07-01", "1300", "王科员", "县人社发〔2026〕1号")
+        # 1100 keeps the plan's order (the retained-intern rate, 1200, stays above the base rate)
+        StaffService(s).override_parameter("internship.rate", "2026-07-01", "1100", "王科员", "县人社发〔2026〕1号")
     with fresh_db.session() as s:
         params = load_snapshot(s).parameters
     assert params.at(D(2026, 6, 30))["internship.rate"] == 1000
-    assert params.at(D(2026, 7, 1))["internship.rate"] == 1300
+    assert params.at(D(2026, 7, 1))["internship.rate"] == 1100
 
 
 @pytest.mark.parametrize("kwargs,field", [

@@ -30,14 +30,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(api.bp)
 
-    # Channel and page blueprints register themselves when their module exists.
-    for name in ("wechat", "calculators_api", "web", "console"):
-        try:
-            module = __import__(f"{__name__}.{name}", fromlist=["bp", "init_app"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
+    # Every surface is imported explicitly: a missing module is an error, not a silently absent page.
+    from . import calculators_api, console, web, wechat
+
+    for module in (wechat, calculators_api, web, console):
         if hasattr(module, "init_app"):
             module.init_app(app)
         else:

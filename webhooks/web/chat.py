@@ -5,7 +5,7 @@ from flask import render_template
 
 from bot.i18n import msg
 
-from .common import bp, conversation_tag, ensure_visitor
+from .common import bp, conversation_tag, ensure_visitor, identity_lines
 
 # Catalog keys the chat script needs, sent with the page (key in the script → catalog key).
 SCRIPT_STRINGS = {
@@ -20,4 +20,5 @@ SCRIPT_STRINGS = {
 def chat():
     """The assistant as a chat page; the jiuye_uid cookie (set on this response) keys the conversation."""
     strings = {name: msg(key) for name, key in SCRIPT_STRINGS.items()}
-    return render_template("web/chat.html", strings=strings, conversation=conversation_tag(ensure_visitor()))
+    return render_template("web/chat.html", strings=strings, conversation=conversation_tag(ensure_visitor()),
+                           identity=identity_lines())

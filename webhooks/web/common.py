@@ -119,7 +119,22 @@ def visitor_cookie_and_headers(response: Response) -> Response:
     return response
 
 
+def configured_base_url() -> str:
+    """The public address staff set in the console (服务信息), else the PUBLIC_BASE_URL setting; "" when neither."""
+    return (snapshot().identity.get("public_base_url") or current_app.config.get("PUBLIC_BASE_URL") or "").strip()
+
+
 def public_base_url() -> str:
-    """Where residents reach the assistant: PUBLIC_BASE_URL, else the address this request came to."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip()
-    return (base or request.host_url).rstrip("/") + "/"
+    """Where residents reach the assistant: the configured address, else the address this request came to."""
+    return (configured_base_url() or request.host_url).rstrip("/") + "/"
+
+
+def identity_lines() -> dict[str, str]:
+    """Service identity for the public pages: operator, plan date and 内容更新于 in Chinese dates ("" when unset)."""
+    ident = dict(snapshot().identity)
+    for key in ("plan_date", "content_updated"):
+        try:
+            ident[key] = cn_date(dt.date.fromisoformat(ident[key])) if ident[key] else ""
+        except ValueError:
+            pass
+    return ident

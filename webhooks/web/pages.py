@@ -87,7 +87,7 @@ def policy(clause_id: str):
         apply_faqs=apply_faqs, other_faqs=other_faqs, answers=answers,
         calculators=[n for n in dict.fromkeys(clause_calculators(snap, clause_id) + calculators_for(clause_id))
                      if n in titles], calc_titles=titles,
-        theme_label=msg(f"theme_{theme}") if theme else "",
+        theme_label=msg(f"theme_{theme}") if theme else "", procedures=snap.procedures_for(clause_id),
         prev=snap.clauses[ids[pos - 1]] if pos > 0 else None,
         next=snap.clauses[ids[pos + 1]] if pos + 1 < len(ids) else None,
     )
@@ -128,6 +128,8 @@ def offices():
             card = office.contact()
             card["duties"] = office.duties
             card["id"] = office.id
+            card["verified"] = (f"{office.verified_by} {office.verified_at.year}年{office.verified_at.month}月"
+                                f"{office.verified_at.day}日核实") if office.verified_at and office.phone else ""
             cards.append(card)
         if cards:
             groups.append((kind, label, cards))

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from knowledge.runtime import THEMES
 from bot.i18n import msg
 
-from .common import bp, public_base_url, snapshot
+from .common import bp, configured_base_url, identity_lines, public_base_url, snapshot
 
 
 @lru_cache(maxsize=16)
@@ -38,7 +38,8 @@ def poster():
     url = public_base_url()
     themes = [msg(f"theme_{theme}") for theme, _ in THEMES][:8]
     return render_template("web/poster.html", url=url, qr=Markup(qr_svg(url)), themes=themes,
-                           complaint=snapshot().complaint_hotline)
+                           complaint=snapshot().complaint_hotline, identity=identity_lines(),
+                           address_unset=not configured_base_url())
 
 
 @bp.get("/poster/qr.svg")
