@@ -3,16 +3,30 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
 
 from knowledge.db import SCHEMA_HEAD, Database
 from knowledge.pack import export, read_pack
 from knowledge.parameters import Parameters, placeholders
 from knowledge.service import citation, load_snapshot
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _shared() -> Path:
+    """../shared beside the repository (a worktree may sit one folder deeper)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents[1:4]:
+        if (parent / "shared" / "policy").is_dir():
+            return parent / "shared"
+    return here.parents[2] / "shared"
+
+
+SHARED = _shared()
 
 CLAUSE_IDS = ["I", *map(str, range(1, 23)), "III.1", "III.2", "III.3", "III.4"]
-PLAN = (SHARED / "policy" / "sunan-employment-plan.txt").read_text(encoding="utf-8")
+PLAN_FILE = SHARED / "policy" / "sunan-employment-plan.txt"
+needs_plan = pytest.mark.skipif(not PLAN_FILE.exists(), reason="../shared/policy not present")
+PLAN = PLAN_FILE.read_text(encoding="utf-8") if PLAN_FILE.exists() else ""
 PACK = read_pack()
 
 
@@ -20,6 +34,7 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@needs_plan
 def test_every_clause_with_original_text_and_offices():
     clauses = {c["id"]: c for c in PACK["clauses"]}
     assert list(clauses) == CLAUSE_IDS
@@ -32,6 +47,7 @@ def test_every_clause_with_original_text_and_offices():
             assert office in PLAN or office == "县政府", office
 
 
+@needs_plan
 def test_every_parameter_cites_a_clause_and_the_plans_words():
     params = PACK["parameters"]
     for name, spec in params.items():
@@ -75,6 +91,7 @@ def test_rendered_answers_are_short(engine):
     assert not long
 
 
+@needs_plan
 def test_directory_has_every_named_office_and_no_invented_numbers():
     offices = PACK["offices"]["offices"]
     names = {o["name"] for o in offices}
