@@ -37,8 +37,9 @@ def poster():
     """A4 poster: QR code to the chat page (PUBLIC_BASE_URL, else this host), themes, hotlines."""
     url = public_base_url()
     themes = [msg(f"theme_{theme}") for theme, _ in THEMES][:8]
+    snap = snapshot()
     return render_template("web/poster.html", url=url, qr=Markup(qr_svg(url)), themes=themes,
-                           complaint=snapshot().complaint_hotline)
+                           complaint=snap.complaint_hotline, complaint_published=snap.complaint_published)
 
 
 @bp.get("/poster/qr.svg")
