@@ -210,7 +210,10 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
     if bounds is not None:
         low_m, high_m = bounds
         words = dict(months=months, minimum=r.text("internship.min_months"), maximum=r.text("internship.max_months"))
-        if months < low_m:
+        if months == 0:
+            r.because("no_internship", **words)
+            eligible = False
+        elif months < low_m:
             if status == "graduate":
                 r.because("months_short_graduate", **words)
                 eligible = None if eligible is not False else False
