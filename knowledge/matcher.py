@@ -222,7 +222,8 @@ class Matcher:
                                     for w in topic.get("person_words") or [] if fold(w)}, key=len, reverse=True)
         # An out-of-scope topic yields to the plan when the message has none of its terms but a word
         # of a group or measure the plan covers ("残疾人找工作" is clause 18, not disability benefits).
-        self.oos_yields = {topic["id"]: ([fold(t) for t in topic.get("terms") or [] if fold(t)],
+        self.oos_yields = {topic["id"]: ([fold(t) for t in (*(topic.get("terms") or []),
+                                                             *(topic.get("stays_with") or [])) if fold(t)],
                                          [fold(w) for w in topic.get("yields_to") or [] if fold(w)])
                            for topic in snapshot.out_of_scope}
         local = {"肃南", "裕固"}
@@ -413,7 +414,7 @@ class Matcher:
 
     def _yields(self, topic_id: str, folded: str) -> bool:
         """Whether an out-of-scope topic gives way to the plan for this message: none of its own
-        terms, but a word of a group or measure the plan covers (its `yields_to`)."""
+        terms or `stays_with` words, but a word of a group or measure the plan covers (`yields_to`)."""
         terms, plan_words = self.oos_yields.get(topic_id, ((), ()))
         return bool(plan_words) and not any(t in folded for t in terms) and any(w in folded for w in plan_words)
 

@@ -168,3 +168,8 @@ def test_the_index_fingerprint_covers_answers_and_office_aliases(engine):
     office = next(o for o in snap.offices.values() if o.kind == "township")
     offices = dict(snap.offices, **{office.name: dataclasses.replace(office, aliases=(*office.aliases, "新别名"))})
     assert _fingerprint(dataclasses.replace(snap, offices=offices)) != base
+
+
+def test_a_farming_loan_stays_out_of_scope_however_it_is_worded(engine):
+    assert engine.matcher.match("买牛搞养殖的贷款 哪个银行利息低").out_of_scope
+    assert not engine.matcher.match("在哪里办贷款").out_of_scope
