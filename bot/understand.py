@@ -48,7 +48,7 @@ CAN_GET_RE = re.compile(r"(能|可以|可|能够|会)(领|拿|得|申请|贷|返
                         r"|有多少钱|有多少补贴|补贴多少钱")
 # Said of one's own case: a pronoun, one's family, or an organisation stating its own facts
 # ("合作社招了几个贫困户…能补多少", "我丫头没工作…能补多少"); "企业交的社保有补贴吗" asks the rule.
-PRONOUN_RE = re.compile(r"我|俺|咱|本人|自己|本单位|本公司|丫头|闺女|儿子|女儿|娃|孩子|老婆|媳妇|老公|爱人|家里|亲戚"
+PRONOUN_RE = re.compile(r"我|俺|咱|本人|本单位|本公司|丫头|闺女|儿子|女儿|娃|孩子|老婆|媳妇|老公|爱人|家里|亲戚"
                         r"|(合作社|公司|厂|企业|单位|基地|工作室|店).{0,3}(招了|收了|签了|接收了|交了|缴了|开了|办了|有\d|现在)")
 ASK_RE = re.compile(r"吗|么|嘛|\?|？|什么|啥|咋|怎么|怎样|如何|多少|多久|几|谁|哪")
 RESUME_RE = re.compile(r"^(继续|接着|接着算|继续算|回到|还是算|再算)")

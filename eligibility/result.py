@@ -7,7 +7,9 @@ from typing import Any
 
 from .texts import OFFICE
 
-AMOUNT_KINDS = ("exact", "max", None)
+# exact: what is paid; max: a ceiling (a loan limit); monthly: paid per month, for a period the plan
+# does not fix (docs/calculators.md)
+AMOUNT_KINDS = ("exact", "max", "monthly", None)
 
 
 @dataclass
@@ -24,9 +26,16 @@ class Result:
     contacts: list[dict[str, str]] = field(default_factory=list)
     title: str = ""
     would_change: list[str] = field(default_factory=list)   # what would change the outcome
+    # the inputs each would_change sentence proposes (parallel to would_change): running the
+    # calculator on the inputs with these changes gives the changed outcome (tests check it)
+    would_change_inputs: list[dict[str, Any]] = field(default_factory=list)
     expired_notes: list[str] = field(default_factory=list)  # windows that do not cover as_of, said plainly
     notes: list[str] = field(default_factory=list)          # related facts (loan term, unpriced extras)
     inputs: dict[str, Any] = field(default_factory=dict)
+    # For tests of the hints, not part of the JSON: the catalog key of each reason, and for each
+    # would_change sentence the key of the failed condition it fixes.
+    reason_keys: list[str] = field(default_factory=list, repr=False)
+    fixes: list[str | None] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if self.amount_kind not in AMOUNT_KINDS:
@@ -55,6 +64,7 @@ class Result:
             "contacts": [dict(c) for c in self.contacts],
             "title": self.title,
             "would_change": list(self.would_change),
+            "would_change_inputs": [dict(c) for c in self.would_change_inputs],
             "expired_notes": list(self.expired_notes),
             "notes": list(self.notes),
             "inputs": dict(self.inputs),

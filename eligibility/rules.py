@@ -13,7 +13,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from knowledge.parameters import ParameterError, ParameterView, Window, to_date
+from knowledge.parameters import ParameterError, ParameterView, Window, format_value, to_date
 
 from .errors import InvalidInput
 from .registry import calculator
@@ -28,7 +28,10 @@ class Run:
     def __init__(self, name: str, clause: str, inputs: dict[str, Any], view: ParameterView, as_of: dt.date):
         self.name, self.clause, self.inputs, self.view, self.as_of = name, clause, inputs, view, as_of
         self.reasons: list[str] = []
+        self.reason_keys: list[str] = []
         self.changes: list[str] = []
+        self.change_inputs: list[dict[str, Any]] = []
+        self.fixes: list[str | None] = []
         self.notes: list[str] = []
         self.expired_notes: list[str] = []
         self.expired = False
@@ -103,9 +106,17 @@ class Run:
 
     def because(self, key: str, **kw: Any) -> None:
         self.reasons.append(self.say(f"{self.name}.{key}", **kw))
+        self.reason_keys.append(key)
 
-    def change(self, key: str, **kw: Any) -> None:
+    def change(self, key: str, inputs: dict[str, Any], **kw: Any) -> None:
+        """What would change the outcome: a sentence and the inputs it proposes.
+
+        The inputs are found with the same condition that decided the result, so running the
+        calculator on them gives what the sentence says; the change fixes the last reason given.
+        """
         self.changes.append(self.say(f"{self.name}.{key}", **kw))
+        self.change_inputs.append(dict(inputs))
+        self.fixes.append(self.reason_keys[-1] if self.reason_keys else None)
 
     def note(self, key: str, **kw: Any) -> None:
         self.notes.append(self.say(f"{self.name}.{key}", **kw))
@@ -115,16 +126,20 @@ class Run:
 
     def result(self, eligible: bool | None, amount: Any = None, kind: str | None = None,
                amount_range: list[Any] | None = None) -> Result:
+        """The result. A null verdict may carry the figure the plan states (a loan ceiling, a pilot's
+        amount, a monthly rate) when the office decides only whether it applies; a condition not
+        met, or a figure missing on as_of, gives no amount at all."""
         self.reasons.extend(self.missing_sentences())
         if self.undecided and eligible is not False:
             eligible = None
+            amount, kind, amount_range = None, None, None
             self.reasons.append(self.say("common.office_decides"))
-        if eligible is not True:
+        if eligible is False:
             amount, kind, amount_range = None, None, None
         return Result(self.name, self.clause, self.as_of, eligible, _plain(amount), kind if amount is not None else None,
                       [_plain(x) for x in amount_range] if amount_range is not None else None, self.expired,
-                      self.reasons, [], t(f"titles.{self.name}"), self.changes, self.expired_notes, self.notes,
-                      dict(self.inputs))
+                      self.reasons, [], t(f"titles.{self.name}"), self.changes, self.change_inputs,
+                      self.expired_notes, self.notes, dict(self.inputs), self.reason_keys, self.fixes)
 
 
 def reached(part: int | float, whole: int | float, percent_value: int | float) -> bool:
@@ -158,14 +173,16 @@ def _retained_not_above_interns(values: dict[str, Any]) -> None:
 def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
     """就业见习补贴 (clause 12), paid to the host unit.
 
-    Internships of 3–12 months; 1000 yuan per intern per month, 1200 when the retention rate at
-    the end is 50% or more; subsidy months = internship months, at most 12. From 2019-01-01 the
-    scope extends from graduates to unemployed youth aged 16–24 (inclusive).
+    1000 yuan per intern per month, 1200 when the retention rate at the end is 50% or more;
+    subsidy months = internship months, at most 12 ("最长不超过1年"). From 2019-01-01 the scope
+    extends from graduates to unemployed youth aged 16–24 (inclusive). The plan states the 3–12
+    month internship for 失业青年 ("组织失业青年参加3-12个月的就业见习"): a shorter one is not
+    eligible for them; for a graduate the plan states no minimum, so the office decides (null).
     """
     r = Run("internship", "12", inputs, view, as_of)
     interns, months, retained = inputs["interns"], inputs["months"], inputs.get("retained", 0)
     status = inputs.get("intern_status")
-    eligible = True
+    eligible: bool | None = True
 
     if status == "unemployed_youth":
         extension = r.window("internship.youth_extension")
@@ -181,7 +198,7 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
                 r.because("youth_age_ok", **words)
             else:
                 r.because("youth_age_out", **words)
-                r.change("change_graduate")
+                r.change("change_graduate", {"intern_status": "graduate"})
                 eligible = False
     elif status == "graduate":
         r.because("graduate_ok")
@@ -192,13 +209,23 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
     paid_months = months
     if bounds is not None:
         low_m, high_m = bounds
-        if months < low_m:
-            r.because("months_short", months=months, minimum=r.text("internship.min_months"))
-            r.change("change_months", minimum=r.text("internship.min_months"))
+        words = dict(months=months, minimum=r.text("internship.min_months"), maximum=r.text("internship.max_months"))
+        if months == 0:
+            r.because("no_internship", **words)
             eligible = False
+        elif months < low_m:
+            if status == "graduate":
+                r.because("months_short_graduate", **words)
+                eligible = None if eligible is not False else False
+            else:
+                r.because("months_short", **words)
+                r.change("change_months", {"months": low_m}, **words)
+                if status is None:
+                    r.change("change_months_graduate", {"intern_status": "graduate"}, **words)
+                eligible = False
         elif months > high_m:
             paid_months = high_m
-            r.because("months_capped", months=months, maximum=r.text("internship.max_months"))
+            r.because("months_capped", **words)
 
     if eligible is False:
         return r.result(False)
@@ -208,6 +235,10 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
     if threshold is None or base is None or higher is None:
         return r.result(eligible)
     share = percent(ratio(retained, interns))
+    if eligible is None:  # a graduate's internship shorter than the plan's 3 months: the office decides
+        r.because("rate_if_accepted", rate=r.text("internship.rate"), rate_retained=r.text("internship.rate_retained"),
+                  threshold=r.text("internship.retention_threshold"))
+        return r.result(None)
     if reached(retained, interns, threshold):
         rate = higher
         r.because("rate_retained", retained=retained, interns=interns, share=share,
@@ -216,10 +247,11 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
         rate = base
         r.because("rate_base", retained=retained, interns=interns, share=share,
                   threshold=r.text("internship.retention_threshold"), rate=r.text("internship.rate"))
-        more = math.ceil(Fraction(threshold) * interns / 100) - retained
-        if 0 < more <= interns - retained:
-            r.change("change_retain", more=more, threshold=r.text("internship.retention_threshold"),
-                     rate=r.text("internship.rate_retained"), amount=money(higher * interns * paid_months))
+        more = next((k for k in range(1, interns - retained + 1) if reached(retained + k, interns, threshold)), None)
+        if more is not None:
+            r.change("change_retain", {"retained": retained + more}, more=more,
+                     threshold=r.text("internship.retention_threshold"), rate=r.text("internship.rate_retained"),
+                     amount=money(higher * interns * paid_months))
     amount = rate * interns * paid_months
     r.because("amount", rate=money(rate), interns=interns, months=paid_months, amount=money(amount))
     return r.result(True, amount, "exact")
@@ -234,45 +266,42 @@ LEVELS = ("primary", "intermediate", "advanced")
     [Field("level", "choice", options=LEVELS),
      Field("insured_years", "number", minimum=0)],
     parameters=("skill_upgrade.primary", "skill_upgrade.intermediate", "skill_upgrade.advanced",
-                "skill_upgrade.relaxed_window", "skill_upgrade.insured_years_relaxed",
-                "skill_upgrade.insured_years_standard"),
+                "skill_upgrade.relaxed_window", "skill_upgrade.insured_years_relaxed"),
 )
 def skill_upgrade(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
     """技术技能提升补贴 (clause 16), for an insured employee who obtained a certificate.
 
     2019-01-01..2020-12-31: 1000 / 1500 / 2000 yuan for a primary / intermediate / advanced
-    certificate, with one year of unemployment insurance ("1年以上") instead of three. Outside
-    that window the condition is the three years the plan relaxed from, and the plan states no
-    amount (it gives the figures for the window only), so the amount is left to the office.
+    certificate, with one insured year ("参保1年以上", relaxed from three). Outside that window the
+    plan states neither the amounts nor the insured-years condition — it does not say the three
+    years return — so the result is null with no amount: the office states the current standard.
     """
     r = Run("skill_upgrade", "16", inputs, view, as_of)
     level, years = inputs["level"], inputs["insured_years"]
+    level_name = option_label("skill_upgrade", "level", level)
     window = r.window("skill_upgrade.relaxed_window")
-    relaxed = window is not None and window.covers(as_of)
-    if relaxed:
-        needed_name = "skill_upgrade.insured_years_relaxed"
-        r.because("in_window", window=window.text(), needed=r.text(needed_name))  # type: ignore[union-attr]
-    else:
-        needed_name = "skill_upgrade.insured_years_standard"
+    if window is None or not window.covers(as_of):
         r.outside(window, "skill_upgrade_relaxed")
-        r.because("outside_window", window=window.text() if window else "—")
-    needed = r.need(needed_name)
+        if window is None:
+            r.because("outside_no_window")
+            return r.result(None)
+        # the window's own figures, quoted as the window's and never as today's
+        inside = view.params.at(window.end if window.end is not None and window.expired(as_of) else window.start)
+        figure, needed = inside.get(f"skill_upgrade.{level}"), inside.get("skill_upgrade.insured_years_relaxed")
+        r.because("outside_window", window=window.text(), level=level_name,
+                  figure=money(figure) if figure is not None else "—",
+                  needed=format_value("years", needed) if needed is not None else "—")
+        return r.result(None)
+    r.because("in_window", window=window.text())
+    needed = r.need("skill_upgrade.insured_years_relaxed")
     if needed is None:
         return r.result(None)
-    words = dict(years=number(years), needed=r.text(needed_name))
+    words = dict(years=number(years), needed=r.text("skill_upgrade.insured_years_relaxed"))
     if years < needed[0]:
         r.because("years_short", **words)
-        r.change("change_years", **words)
+        r.change("change_years", {"insured_years": needed[0]}, **words)
         return r.result(False)
     r.because("years_ok", **words)
-    level_name = option_label("skill_upgrade", "level", level)
-    if not relaxed:
-        figure = r.view.get(f"skill_upgrade.{level}")
-        if window is not None and figure is not None:
-            r.because("no_amount_outside", level=level_name, figure=money(figure), window=window.text())
-        else:
-            r.no_figure(f"skill_upgrade.{level}")
-        return r.result(True)
     amount = r.fig(f"skill_upgrade.{level}")
     if amount is None:
         return r.result(True)
@@ -305,21 +334,22 @@ SMALL = {"applicant": "small_business"}
 def startup_loan(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
     """创业担保贷款 (clause 10): a ceiling, not a grant.
 
-    An individual in self-employment may borrow up to 150,000 yuan. A small business may borrow up
-    to 3,000,000 when this year's qualifying new hires reach 25% of current staff (15% when staff
-    is over 100 — "超过100人" excludes 100), with contracts of one year or more ("1年以上") and no
-    wage arrears, unpaid social insurance or bad credit. The plan extends the term to three years
-    for 个体工商户 loans.
+    An individual in self-employment "符合创业担保贷款申请条件的" may borrow up to 150,000 yuan; the
+    plan does not list those conditions, so the lending office decides (null, with the ceiling).
+    A small business may borrow up to 3,000,000 when this year's qualifying new hires reach 25% of
+    current staff (15% when staff is over 100 — "超过100人" excludes 100), with contracts of one
+    year or more ("1年以上") and no wage arrears, unpaid social insurance or bad credit. The plan
+    extends the term to three years for 个体工商户 loans.
     """
     r = Run("startup_loan", "10", inputs, view, as_of)
     if inputs["applicant"] == "individual":
         ceiling = r.fig("startup_loan.individual_max")
         if ceiling is not None:
             r.because("individual", ceiling=money(ceiling))
-        r.note("individual_conditions")
+        r.because("individual_conditions")
         if r.view.get("startup_loan.term_years") is not None:
             r.note("term_individual", term=r.text("startup_loan.term_years"))
-        return r.result(True, ceiling, "max")
+        return r.result(None, ceiling, "max")
 
     staff, hires, years, arrears = (inputs["staff"], inputs["new_hires"], inputs["contract_years"],
                                     inputs["arrears"])
@@ -328,29 +358,37 @@ def startup_loan(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) ->
                      "startup_loan.hire_ratio_large", "startup_loan.min_contract_years")
     if figures is not None:
         large_at, small_ratio, large_ratio, min_years = figures
+
+        def needed_ratio(staff_count: int) -> Any:
+            return large_ratio if staff_count > large_at else small_ratio
+
+        def hires_met(staff_count: int, hire_count: int) -> bool:
+            return reached(hire_count, staff_count, needed_ratio(staff_count))
+
         large = staff > large_at
         ratio_name = "startup_loan.hire_ratio_large" if large else "startup_loan.hire_ratio"
-        needed_ratio = large_ratio if large else small_ratio
         words = dict(staff=staff, threshold=number(large_at), ratio=r.text(ratio_name), hires=hires,
                      share=percent(ratio(hires, staff)))
         r.because("size_large" if large else "size_small", **words)
-        if reached(hires, staff, needed_ratio):
+        if hires_met(staff, hires):
             r.because("hires_ok", **words)
         else:
-            more = math.ceil(Fraction(needed_ratio) * staff / 100) - hires
             r.because("hires_short", **words)
-            r.change("change_hires", more=more, **words)
+            more = _more_hires(staff, hires, large_at, small_ratio, large_ratio, hires_met)
+            if more is not None:
+                after = staff + more
+                r.change("change_hires", {"staff": after, "new_hires": hires + more}, more=more, after=after,
+                         ratio=format_value("percent", needed_ratio(after)), share=percent(ratio(hires + more, after)))
             eligible = False
         contract = dict(years=number(years), minimum=r.text("startup_loan.min_contract_years"))
         if years >= min_years:
             r.because("contract_ok", **contract)
         else:
             r.because("contract_short", **contract)
-            r.change("change_contract", **contract)
+            r.change("change_contract", {"contract_years": min_years}, **contract)
             eligible = False
     if arrears:
         r.because("arrears")
-        r.change("change_arrears")
         eligible = False
     else:
         r.because("no_arrears")
@@ -364,6 +402,27 @@ def startup_loan(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) ->
     return r.result(True, ceiling, "max")
 
 
+def _more_hires(staff: int, hires: int, large_at: Any, small_ratio: Any, large_ratio: Any,
+                hires_met: Any) -> int | None:
+    """The fewest further qualifying hires that meet the hiring condition.
+
+    Each new hire is also a new member of staff, and past `large_at` staff the lower ratio applies:
+    within each size band the share only grows with more hires, so the answer is the first count
+    that meets the band's ratio, in the band it falls in. Checked with the rule itself.
+    """
+    found = []
+    for band_ratio, first, last in ((small_ratio, 1, large_at - staff), (large_ratio, max(1, large_at - staff + 1), None)):
+        if last is not None and last < first:
+            continue
+        if band_ratio >= 100:
+            k = first if hires >= staff else None  # a share of 100% is only reached with nobody else on staff
+        else:
+            k = max(first, math.ceil(Fraction(Fraction(band_ratio) * staff - 100 * hires) / (100 - Fraction(band_ratio))))
+        if k is not None and (last is None or k <= last) and hires_met(staff + k, hires + k):
+            found.append(k)
+    return min(found) if found else None
+
+
 @calculator(
     "startup_subsidy", "10",
     [Field("group", "choice", options=("graduate", "difficulty", "other")),
@@ -371,14 +430,15 @@ def startup_loan(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) ->
     parameters=("startup_subsidy.amount",),
 )
 def startup_subsidy(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
-    """一次性创业补贴 (clause 10): 5000 yuan, once, for a graduate or a person with employment
-    difficulty (就业困难人员) starting a small business or self-employment for the first time
-    ("按政策试点给予")."""
+    """一次性创业补贴 (clause 10): 5000 yuan, once, for a graduate or a recognised person with
+    employment difficulty (就业困难人员) starting a small business or self-employment for the first
+    time. The plan gives it "按政策试点": meeting the stated conditions, the office decides whether
+    the applicant is covered by the pilot, so the verdict is null (with the pilot's figure)."""
     r = Run("startup_subsidy", "10", inputs, view, as_of)
-    eligible = True
+    eligible: bool | None = None
     if inputs["group"] == "other":
         r.because("group_out")
-        r.change("change_group")
+        r.change("change_group", {"group": "difficulty"})
         eligible = False
     else:
         r.because("group_ok", group=r.option("group"))
@@ -387,13 +447,14 @@ def startup_subsidy(inputs: dict[str, Any], view: ParameterView, as_of: dt.date)
         eligible = False
     else:
         r.because("first_ok")
-    if not eligible:
+    if eligible is False:
         return r.result(False)
     amount = r.fig("startup_subsidy.amount")
     if amount is not None:
-        r.because("amount", amount=money(amount))
-    r.note("pilot")
-    return r.result(True, amount, "exact")
+        r.because("pilot", amount=money(amount))
+    else:
+        r.because("pilot_no_amount")
+    return r.result(None, amount, "exact")
 
 
 # -------------------------------------------------------------------------------------------- 8
@@ -417,13 +478,14 @@ def job_stabilization(inputs: dict[str, Any], view: ParameterView, as_of: dt.dat
     Standard: 50% of last year's unemployment-insurance premium actually paid. From 2019-01-01 to
     2019-12-31 an enterprise in temporary hardship may instead get 6 × the local monthly
     per-capita unemployment benefit × insured staff, or 6 × 50% of the monthly social-insurance
-    contributions; the plan lets the office choose, so both are returned as a range.
+    contributions; the plan names both ways without saying which applies, so both are returned
+    as a range and the office determines the standard. Outside 2019 only the standard rule applies.
     """
     r = Run("job_stabilization", "8", inputs, view, as_of)
     premium, layoffs = inputs["last_year_ui_premium"], inputs["layoffs"]
     if layoffs == "many":
         r.because("many_layoffs")
-        r.change("change_layoffs")
+        r.change("change_layoffs", {"layoffs": "few"})
         return r.result(False)
     r.because("layoffs_ok", layoffs=r.option("layoffs"))
     rate = r.fig("job_stabilization.refund_rate")
@@ -461,48 +523,63 @@ def job_stabilization(inputs: dict[str, Any], view: ParameterView, as_of: dt.dat
 @calculator(
     "graduate_hiring", "8",
     [Field("graduates", "integer", minimum=1),
-     Field("months", "integer", minimum=1)],
-    parameters=("graduate_hiring.monthly_allowance",),
+     Field("months", "integer", required=False, minimum=1, maximum=60)],
+    parameters=("graduate_hiring.monthly_allowance", "graduate_hiring.graduates_per_year"),
 )
 def graduate_hiring(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
-    """吸纳高校毕业生生活补贴 (clause 8): 1500 yuan per graduate per month, paid by the county
-    finance; for newly graduated hires the enterprise's social-insurance share is also subsidised
-    (the plan gives no figure). The plan says neither for how many months nor to whom it is paid:
-    the months are the asker's, and the answer says so (as the FAQ does)."""
+    """吸纳高校毕业生生活补贴 (clause 8): 1500 yuan per graduate per month, from the county finance,
+    tied to the county's yearly selection of 30+ graduates for enterprises. The plan fixes neither
+    for how many months nor who receives it, so the verdict is null and the amount is monthly
+    (kind "monthly"); given months, a reason shows the product as an illustration, never as the
+    amount. For newly graduated hires the enterprise's social-insurance share is also subsidised
+    (no figure in the plan)."""
     r = Run("graduate_hiring", "8", inputs, view, as_of)
-    graduates, months = inputs["graduates"], inputs["months"]
+    graduates, months = inputs["graduates"], inputs.get("months")
     allowance = r.fig("graduate_hiring.monthly_allowance")
-    r.note("terms")
-    r.note("social_insurance")
+    per_year = r.view.get("graduate_hiring.graduates_per_year")
+    if per_year is not None:
+        r.because("selection", per_year=r.text("graduate_hiring.graduates_per_year"))
     if allowance is None:
-        return r.result(True)
-    amount = allowance * graduates * months
-    r.because("amount", rate=r.text("graduate_hiring.monthly_allowance"), graduates=graduates, months=months,
-              amount=money(amount))
-    return r.result(True, amount, "exact")
+        r.because("terms")
+        r.note("social_insurance")
+        return r.result(None)
+    monthly = allowance * graduates
+    r.because("monthly", rate=r.text("graduate_hiring.monthly_allowance"), graduates=graduates,
+              amount=money(monthly))
+    r.because("terms")
+    if months is not None:
+        r.because("illustration", months=months, amount=money(monthly * months))
+    r.note("social_insurance")
+    return r.result(None, monthly, "monthly")
 
 
 # ------------------------------------------------------------------------------------------- 15
 @calculator(
     "training", "15",
-    [Field("course", "choice", options=("skills", "startup")),
-     Field("passed", "boolean"),
-     Field("difficulty_or_zero_employment", "boolean", required=False),
-     Field("receiving_ui_benefit", "boolean", required=False)],
+    [Field("unemployed", "boolean"),
+     Field("course", "choice", options=("skills", "startup"), when={"unemployed": True}),
+     Field("passed", "boolean", when={"unemployed": True}),
+     Field("difficulty_or_zero_employment", "boolean", required=False, when={"unemployed": True}),
+     Field("receiving_ui_benefit", "boolean", required=False, when={"unemployed": True})],
     parameters=("training.skills_min", "training.skills_max", "training.startup_min", "training.startup_max",
                 "training.living_allowance_window"),
 )
 def training(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
-    """失业人员培训补贴 (clause 15): after passing, 600–1500 yuan for skills training or 500–1900
-    for start-up training (a range: the office sets the figure per course). From 2019-01-01 to
-    2020-12-31 people with employment difficulty and members of zero-employment families also get
-    a living allowance during training, once a year, not together with unemployment benefit; the
-    plan gives no figure for it."""
+    """失业人员培训补贴 (clause 15), for 失业人员: after passing, 600–1500 yuan for skills training or
+    500–1900 for start-up training (a range; the plan does not say where in it, the office sets
+    it). Employed people are not covered by clause 15 (clauses 14 and 16 are theirs). From
+    2019-01-01 to 2020-12-31 people with employment difficulty and members of zero-employment
+    families also get a living allowance during training, once a year, not together with
+    unemployment benefit; the plan gives no figure for it."""
     r = Run("training", "15", inputs, view, as_of)
+    if not inputs["unemployed"]:
+        r.because("not_unemployed")
+        r.note("employed_elsewhere")
+        return r.result(False)
     course = inputs["course"]
     if not inputs["passed"]:
         r.because("not_passed", course=r.option("course"))
-        r.change("change_pass")
+        r.change("change_pass", {"passed": True})
         return r.result(False)
     low, high = r.fig(f"training.{course}_min"), r.fig(f"training.{course}_max")
     if low is not None and high is not None:
@@ -517,11 +594,15 @@ def training(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Res
             r.because("allowance_outside", window=window.text() if window else "—")
         elif inputs.get("receiving_ui_benefit"):
             r.because("allowance_not_with_benefit", window=window.text())  # type: ignore[union-attr]
-            r.change("change_benefit")
+            r.change("change_benefit", {"receiving_ui_benefit": False})
         else:
             r.because("allowance_ok", window=window.text())  # type: ignore[union-attr]
+    elif in_window and inputs.get("difficulty_or_zero_employment") is False:
+        r.because("allowance_group", window=window.text())  # type: ignore[union-attr]
+        r.change("change_difficulty", {"difficulty_or_zero_employment": True, "receiving_ui_benefit": False},
+                 window=window.text())  # type: ignore[union-attr]
     elif in_window:
-        r.change("change_difficulty", window=window.text())  # type: ignore[union-attr]
+        r.note("allowance_who", window=window.text())  # type: ignore[union-attr]
     return r.result(True, amount_range=span)
 
 
@@ -543,7 +624,7 @@ def poverty_hire_training(inputs: dict[str, Any], view: ParameterView, as_of: dt
     eligible = True
     if not inputs["trained"]:
         r.because("not_trained")
-        r.change("change_train")
+        r.change("change_train", {"trained": True})
         eligible = False
     figures = r.need("poverty_hire_training.min_contract_months", "poverty_hire_training.long_contract_months")
     if figures is None:
@@ -553,7 +634,8 @@ def poverty_hire_training(inputs: dict[str, Any], view: ParameterView, as_of: dt
                  long_from=r.text("poverty_hire_training.long_contract_months"))
     if months < shortest:
         r.because("contract_short", **words)
-        r.change("change_contract_min", short=r.text("poverty_hire_training.short_contract"),
+        r.change("change_contract_min", {"contract_months": shortest},
+                 short=r.text("poverty_hire_training.short_contract"),
                  long=r.text("poverty_hire_training.long_contract"), **words)
         eligible = False
     if eligible is False:
@@ -568,7 +650,8 @@ def poverty_hire_training(inputs: dict[str, Any], view: ParameterView, as_of: dt
     if not long:
         better = r.view.get("poverty_hire_training.long_contract")
         if better is not None:
-            r.change("change_contract_long", long=r.text("poverty_hire_training.long_contract"),
+            r.change("change_contract_long", {"contract_months": long_from},
+                     long=r.text("poverty_hire_training.long_contract"),
                      amount=money(better * workers), **words)
     return r.result(True, amount, "exact")
 
@@ -592,7 +675,7 @@ def incubator(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Re
         r.because("level_ok")
     if not inputs["assessment_passed"]:
         r.because("not_passed")
-        r.change("change_assessment")
+        r.change("change_assessment", {"assessment_passed": True})
         eligible = False
     if not eligible:
         return r.result(False)
@@ -613,7 +696,7 @@ def skill_master_studio(inputs: dict[str, Any], view: ParameterView, as_of: dt.d
     r = Run("skill_master_studio", "16", inputs, view, as_of)
     if inputs["level"] != "city":
         r.because("level_out")
-        r.change("change_level")
+        r.change("change_level", {"level": "city"})
         return r.result(False)
     amount = r.fig("skill_master_studio.amount")
     if amount is not None:

@@ -42,6 +42,7 @@ OOS_DOC_MARGIN = 0.04      # an out-of-scope example must beat the best policy m
 VAGUE_WORD_CLAUSES = 5     # a lone word that the FAQ of this many clauses use is too vague to answer
 TERM_BOOST = 1.6           # weight of a policy-lexicon word relative to an ordinary word
 COVERAGE_WEIGHT = 0.6      # long messages: score by how much of a phrasing they contain
+TERM_MISS = 0.9            # an entry that never uses a distinctive policy term of the question ("见习") ranks lower
 CITATION = re.compile(r"（依据：[^）]*）")
 SENTENCE_SPLIT = re.compile(r"[。；;！!？?]")
 
@@ -147,7 +148,7 @@ def _fingerprint(snapshot: Snapshot) -> str:
         "code": hashlib.sha1(code).hexdigest(), "min_freq": COMMON_WORD_MIN_FREQ,
         "faqs": [(f.id, f.clause, f.question, f.phrasings, f.answer) for f in snapshot.faqs],  # answers are indexed too
         "clauses": [(c.id, c.title, c.text) for c in snapshot.clauses.values()],
-        "offices": sorted(o.name for o in snapshot.offices.values()),
+        "offices": sorted((o.name, o.kind, tuple(o.aliases)) for o in snapshot.offices.values()),  # local places
         "terms": sorted(snapshot.terms), "synonyms": sorted(snapshot.synonyms.items()),
         "stopwords": sorted(snapshot.stopwords), "oos": snapshot.out_of_scope, "smalltalk": snapshot.smalltalk,
         # answers are indexed with their figures rendered, so an override must change the key
@@ -219,6 +220,18 @@ class Matcher:
         self.decisive_terms = sorted({fold(t) for topic in snapshot.out_of_scope if topic.get("decisive")
                                       for t in topic.get("terms") or [] if fold(t)}, key=len, reverse=True)
         self.decisive_set = frozenset(self.decisive_terms)
+        # A bare place name ("兰州的就业政策", "外省的稳岗返还") is about that place's policy only when
+        # nothing in the message says it is where the person works, studies or comes from.
+        self.weak_decisive_terms = sorted({fold(t) for topic in snapshot.out_of_scope if topic.get("decisive")
+                                           for t in topic.get("weak_terms") or [] if fold(t)}, key=len, reverse=True)
+        self.person_words = sorted({fold(w) for topic in snapshot.out_of_scope if topic.get("decisive")
+                                    for w in topic.get("person_words") or [] if fold(w)}, key=len, reverse=True)
+        # An out-of-scope topic yields to the plan when the message has none of its terms but a word
+        # of a group or measure the plan covers ("残疾人找工作" is clause 18, not disability benefits).
+        self.oos_yields = {topic["id"]: ([fold(t) for t in (*(topic.get("terms") or []),
+                                                             *(topic.get("stays_with") or [])) if fold(t)],
+                                         [fold(w) for w in topic.get("yields_to") or [] if fold(w)])
+                           for topic in snapshot.out_of_scope}
         local = {"肃南", "裕固"}
         for office in snapshot.offices.values():
             if office.kind == "township":
@@ -227,6 +240,12 @@ class Matcher:
         self.smalltalk = [(intent["id"], sorted({fold(p) for p in intent.get("patterns") or [] if fold(p)},
                                                 key=len, reverse=True))
                           for intent in snapshot.smalltalk]
+        # thanks or praise that names a topic ("见习补贴的事我明白了，谢谢") is still small talk when it
+        # says it understood or liked the answer and asks nothing
+        self.smalltalk_with_topic = {
+            intent["id"]: ([fold(w) for w in (intent.get("with_topic") or {}).get("when") or [] if fold(w)],
+                           [fold(w) for w in (intent.get("with_topic") or {}).get("unless") or [] if fold(w)])
+            for intent in snapshot.smalltalk if intent.get("with_topic")}
         self._build()
 
     # -- analysis -------------------------------------------------------------------
@@ -350,14 +369,23 @@ class Matcher:
             if s > doc_best.get(d, 0.0):
                 doc_best[d] = s
         cands: list[Candidate] = []
+        rank: dict[int, float] = {}
+        # The question's distinctive policy terms (见习, 残疾 — not 就业 or 补贴, which most clauses
+        # use): an entry that never uses one ranks below one that does ("见习最长多久" is the
+        # internship's duration, not the unemployment benefit's), its score (the confidence) unchanged.
+        topic_terms = [f for f in qvec if f.startswith("w:") and f[2:] in self.term_set
+                       and self.word_spread.get(f, 0) < VAGUE_WORD_CLAUSES]
         for d, s_max in doc_best.items():
             doc = self.docs[d]
             s_cent = sum(w * doc.centroid.get(f, 0.0) for f, w in qvec.items())
             score = 0.7 * s_max + 0.3 * s_cent
             if doc.kind == "clause":
                 score *= 0.9  # clause text is formal; prefer an FAQ written for residents
-            cands.append(Candidate(doc.kind, doc.key, doc.clause, score, doc.question))
-        cands.sort(key=lambda c: c.score, reverse=True)
+            cand = Candidate(doc.kind, doc.key, doc.clause, score, doc.question)
+            missing = sum(1 for f in topic_terms if f not in doc.centroid) if doc.kind != "oos" else 0
+            rank[id(cand)] = score * TERM_MISS ** missing
+            cands.append(cand)
+        cands.sort(key=lambda c: rank[id(c)], reverse=True)
         return cands
 
     def match_within(self, text: str, clauses: Iterable[str], faq_ids: Iterable[str] = ()) -> list[Candidate]:
@@ -392,8 +420,9 @@ class Matcher:
         result = MatchResult(normalized=norm, threshold=self.threshold)
         qvec = self._vector(self.features(norm)) if norm else {}
         cands = self._candidates(norm, qvec)
+        folded = fold(text)
         in_scope = [c for c in cands if c.kind != "oos"]
-        oos = [c for c in cands if c.kind == "oos"]
+        oos = [c for c in cands if c.kind == "oos" and not self._yields(c.key, folded)]
         result.best = in_scope[0] if in_scope else None
         result.out_of_scope_best = oos[0] if oos else None
         # "Did you mean": the best entry of each of the top clauses, so three choices are
@@ -408,12 +437,12 @@ class Matcher:
                 break
         best_score = result.best.score if result.best else 0.0
         oos_score = result.out_of_scope_best.score if result.out_of_scope_best else 0.0
-        folded = fold(text)
         local = any(p in folded for p in self.local_places)
         # another county named beside 肃南 or one of its townships ("户口在外县，在肃南常住")
         # is about living here, so its name is no out-of-scope signal
         oos_term = next((t for t in self.oos_terms if t in folded and not (local and t in self.decisive_set)), None)
-        elsewhere = not local and any(t in folded for t in self.decisive_terms)
+        elsewhere = not local and (any(t in folded for t in self.decisive_terms) or (
+            any(t in folded for t in self.weak_decisive_terms) and not any(w in folded for w in self.person_words)))
         result.oos_term, result.elsewhere = oos_term, elsewhere
         if elsewhere or oos_score > best_score + OOS_DOC_MARGIN or (oos_term and best_score < OOS_TERM_STRONG):
             result.out_of_scope = True
@@ -424,11 +453,22 @@ class Matcher:
         result.smalltalk = self._smalltalk(folded, best_score)
         return result
 
+    def _yields(self, topic_id: str, folded: str) -> bool:
+        """Whether an out-of-scope topic gives way to the plan for this message: none of its own
+        terms or `stays_with` words, but a word of a group or measure the plan covers (`yields_to`)."""
+        terms, plan_words = self.oos_yields.get(topic_id, ((), ()))
+        return bool(plan_words) and not any(t in folded for t in terms) and any(w in folded for w in plan_words)
+
     def _smalltalk(self, folded: str, best_score: float) -> str | None:
         """Greetings, thanks, "who are you": the whole message, or a short one with no policy in it."""
         compact = folded.replace(" ", "")
         if not compact:
             return None
+        for intent, (when, unless) in self.smalltalk_with_topic.items():
+            patterns = dict(self.smalltalk).get(intent, [])
+            if (any(p.replace(" ", "") in compact for p in patterns if len(p.replace(" ", "")) >= 2)
+                    and any(w in compact for w in when) and not any(w in compact for w in unless)):
+                return intent
         for intent, patterns in self.smalltalk:
             rest = compact
             hit = False

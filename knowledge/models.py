@@ -47,6 +47,8 @@ class Parameter(Base):
     clause: Mapped[str] = mapped_column(String(16))
     unit: Mapped[str] = mapped_column(String(32))
     quote: Mapped[str] = mapped_column(Text, default="")  # the plan's words this figure rests on
+    # the window parameter the plan states this figure for ("" when the figure has none)
+    window_param: Mapped[str] = mapped_column(String(100), default="", server_default="")
     values: Mapped[list["ParameterValue"]] = relationship(
         back_populates="parameter", cascade="all, delete-orphan", order_by="ParameterValue.effective"
     )

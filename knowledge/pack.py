@@ -61,7 +61,7 @@ def seed(session: Session, data_dir: Path = DATA_DIR) -> None:
         session.add(Clause(**{k: (str(v) if k == "id" else v) for k, v in c.items()}))
     for name, spec in pack["parameters"].items():
         p = Parameter(name=name, description=spec.get("description", ""), clause=str(spec["clause"]),
-                      unit=spec["unit"], quote=spec.get("quote", ""))
+                      unit=spec["unit"], quote=spec.get("quote", ""), window_param=spec.get("window") or "")
         for day, value in (spec.get("values") or {}).items():
             p.values.append(ParameterValue(effective=to_date(day), value=_plain(value), source="file"))
         for o in spec.get("staff_overrides") or []:
@@ -147,6 +147,8 @@ def export(session: Session, data_dir: Path) -> None:
                                   "reason": v.reason, "created_at": v.created_at.isoformat() if v.created_at else ""})
         params[p.name] = {"description": p.description, "clause": p.clause, "unit": p.unit, "quote": p.quote,
                           "values": values}
+        if p.window_param:
+            params[p.name]["window"] = p.window_param
         if overrides:
             params[p.name]["staff_overrides"] = overrides
     dump(data_dir / "parameters.yaml", params)

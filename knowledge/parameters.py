@@ -78,6 +78,14 @@ class Window:
 
         return f"{d(self.start)}起" if self.end is None else f"{d(self.start)}至{d(self.end)}"
 
+    def status(self, day: dt.date) -> str:
+        """"已到期" / "尚未开始" on `day`, or "" while the window is in force."""
+        if self.expired(day):
+            return "已到期"
+        if day < self.start:
+            return "尚未开始"
+        return ""
+
 
 @dataclass
 class DatedValue:
@@ -96,6 +104,9 @@ class ParameterDef:
     unit: str
     quote: str = ""
     values: list[DatedValue] = field(default_factory=list)
+    # The window parameter this figure belongs to: the plan states the figure for that period only
+    # (skill_upgrade.primary → skill_upgrade.relaxed_window). "" when the figure has no window.
+    window: str = ""
 
     def timeline(self) -> list[DatedValue]:
         """Effective values in date order; a staff value replaces a file value on the same date."""
@@ -175,9 +186,21 @@ class Parameters:
                     unit=spec["unit"],
                     quote=spec.get("quote", ""),
                     values=values,
+                    window=spec.get("window") or "",
                 )
             )
-        return cls(defs)
+        params = cls(defs)
+        params.check_windows()
+        return params
+
+    def check_windows(self) -> None:
+        """Every figure's `window` names a window parameter of the same clause."""
+        for d in self.defs.values():
+            if not d.window:
+                continue
+            other = self.defs.get(d.window)
+            if other is None or other.unit != "window" or other.clause != d.clause or d.unit == "window":
+                raise ValueError(f"{d.name}: window {d.window!r} is not a window parameter of clause {d.clause}")
 
 
 def _plain(value: Any) -> Any:
@@ -227,10 +250,21 @@ class ParameterView:
     def render(self, template: str) -> str:
         """Replace every {{name}} with the value in force, formatted with its unit.
 
-        When a figure comes from a staff override, the answer's citation "（依据：…）" also names
-        the override's reference, so a resident can see the amount rests on a newer document.
+        A window says whether it is still in force: "2019年1月1日至2019年12月31日（已到期）", so a
+        summary or an answer never presents an ended period as current. When a figure comes from a
+        staff override, the answer's citation "（依据：…）" also names the override's reference, so
+        a resident can see the amount rests on a newer document.
         """
-        text = PLACEHOLDER.sub(lambda m: self.text(m.group(1)), template)
+        def one(m: re.Match) -> str:
+            name = m.group(1)
+            text = self.text(name)
+            if self.params.definition(name).unit == "window":
+                status = self.window(name).status(self.day)
+                if status:
+                    text += f"（{status}）"
+            return text
+
+        text = PLACEHOLDER.sub(one, template)
         refs = self.references(template)
         if refs:
             text = cite_references(text, refs)

@@ -180,7 +180,14 @@ class Snapshot:
 
     @property
     def complaint_hotline(self) -> str:
+        """The county's complaint number once staff enter it; until then 12345 to call instead."""
         return str(self.settings.get("complaint_hotline") or "12345")
+
+    @property
+    def complaint_published(self) -> bool:
+        """Whether staff entered the county's own complaint number (12345 is not it: the plan
+        asks the county to publish one, and until then one says "投诉电话公布前，可拨打12345")."""
+        return bool(str(self.settings.get("complaint_hotline") or "").strip())
 
 
 IDENTITY_KEYS = ("operator", "plan_date", "content_updated", "public_base_url")
@@ -212,7 +219,7 @@ def load_parameters(session: Session) -> Parameters:
     defs = []
     for p in session.scalars(select(Parameter)):
         values = [DatedValue(v.effective, v.value, v.source, v.author, v.reason) for v in p.values]
-        defs.append(ParameterDef(p.name, p.description, p.clause, p.unit, p.quote, values))
+        defs.append(ParameterDef(p.name, p.description, p.clause, p.unit, p.quote, values, p.window_param or ""))
     return Parameters(defs)
 
 

@@ -86,3 +86,90 @@ def test_cached_index_answers_like_a_fresh_one(engine, tmp_path):
         a, b = fresh.match(q), cached.match(q)
         assert (a.best and a.best.key, a.confident, a.out_of_scope, a.smalltalk) == \
                (b.best and b.best.key, b.confident, b.out_of_scope, b.smalltalk)
+
+
+# ----------------------------------------------- plan content against out-of-scope topics (issue 9)
+@pytest.mark.parametrize("question,clause", [
+    ("残疾人找工作有什么帮扶", "18"),           # clause 18 names 残疾 劳动者, not the disability benefits
+    ("我腿有残疾 想找个活干 政府能帮啥", "18"),
+    ("在哪里办贷款", "10"),                     # a loan without a farming-credit word is 创业担保贷款
+    ("想贷款开个饭馆 能贷多少", "10"),
+    ("见习最长多久", "12"),                     # not the unemployment benefit's duration
+    ("见习期最多多长", "12"),
+    ("我在兰州上的大学 毕业回来了 能参加见习吗", "12"),  # where the person studied, not whose policy
+    ("老家是武威的 失业了能在这办登记吗", "18"),
+])
+def test_plan_content_wins_when_the_question_names_what_the_plan_covers(engine, question, clause):
+    result = engine.matcher.match(question)
+    assert not result.out_of_scope, (question, result.out_of_scope_best)
+    assert result.best.clause == clause, (question, result.best)
+
+
+@pytest.mark.parametrize("question", [
+    "残疾证评残要啥条件", "残疾人两项补贴一个月能领多少", "养羊贷款去哪个银行办", "扶贫小额信贷能贷多少",
+    "公务员考试啥时候报名",
+])
+def test_out_of_scope_terms_still_decide(engine, question):
+    assert engine.matcher.match(question).out_of_scope, question
+
+
+def test_a_lone_registration_question_is_not_an_exam(engine):
+    result = engine.matcher.match("怎么报名")
+    assert not result.out_of_scope and result.out_of_scope_best.key != "civil-service-exam"
+
+
+@pytest.mark.parametrize("question", [
+    "临泽的创业贷款能贷多少", "武威那边培训补贴多少", "兰州的就业政策", "别的省有什么创业补贴", "外省的稳岗返还怎么算",
+    "甘州区见习补贴多少", "北京的创业担保贷款能贷多少", "青海那边培训给补贴吗", "兰州那边的见习补贴给多少",
+])
+def test_another_places_policy_is_out_of_scope(engine, question):
+    result = engine.matcher.match(question)
+    assert result.out_of_scope and not result.confident, (question, result.best)
+
+
+@pytest.mark.parametrize("question", [
+    "我在临泽上班 户口在肃南 能领见习补贴吗",   # a Sunan place named
+    "去新疆摘棉花 县上给不给路费",               # where the person works
+    "老家是山丹的 在红湾寺住 能办失业登记吗",
+    "去外省打工有路费补贴吗",
+])
+def test_a_place_the_person_works_or_comes_from_is_no_out_of_scope_signal(engine, question):
+    result = engine.matcher.match(question)
+    assert not result.out_of_scope and result.confident, (question, result.best)
+
+
+@pytest.mark.parametrize("question", [
+    "谢谢你 见习补贴的事我明白了", "你们这个贷款政策太好了 谢谢", "说得很清楚 培训补贴我懂了 感谢",
+    "好的谢谢 见习补贴我知道了", "贷款的事清楚了 感谢", "点赞 这个见习政策不错",
+])
+def test_thanks_or_praise_naming_a_topic_is_small_talk(engine, question):
+    assert engine.matcher.match(question).smalltalk == "thanks", question
+
+
+@pytest.mark.parametrize("question", [
+    "谢谢 那见习补贴一个月多少", "谢谢 创业贷款", "太好了 谢谢你 培训补贴的事我明白了 还想问一下贷款",
+    "谢谢 我还是不明白见习补贴发给谁",
+])
+def test_thanks_with_a_question_is_a_question(engine, question):
+    assert engine.matcher.match(question).smalltalk is None, question
+
+
+def test_the_index_fingerprint_covers_answers_and_office_aliases(engine):
+    """The index holds the FAQ answers and the townships' names and aliases (local places): a staff
+    edit of either must not load a stale cached index."""
+    import dataclasses
+
+    from knowledge.matcher import _fingerprint
+
+    snap = engine.snapshot
+    base = _fingerprint(snap)
+    faqs = [dataclasses.replace(snap.faqs[0], answer=snap.faqs[0].answer + "。")] + list(snap.faqs[1:])
+    assert _fingerprint(dataclasses.replace(snap, faqs=faqs)) != base
+    office = next(o for o in snap.offices.values() if o.kind == "township")
+    offices = dict(snap.offices, **{office.name: dataclasses.replace(office, aliases=(*office.aliases, "新别名"))})
+    assert _fingerprint(dataclasses.replace(snap, offices=offices)) != base
+
+
+def test_a_farming_loan_stays_out_of_scope_however_it_is_worded(engine):
+    assert engine.matcher.match("买牛搞养殖的贷款 哪个银行利息低").out_of_scope
+    assert not engine.matcher.match("在哪里办贷款").out_of_scope

@@ -128,8 +128,9 @@ def test_staff_override_applies_to_the_next_request(fresh_app):
 
     client = fresh_app.test_client()
     payload = {"graduates": 2, "months": 12}
-    assert client.post("/api/v1/calculators/graduate_hiring", json=payload).get_json()["amount"] == 36000
+    assert client.post("/api/v1/calculators/graduate_hiring", json=payload).get_json()["amount"] == 3000
     with fresh_app.app_context():
         with get_db().session() as s:
             StaffService(s).override_parameter("graduate_hiring.monthly_allowance", "2026-06-01", 1800, "测试员", "测试")
-    assert client.post("/api/v1/calculators/graduate_hiring", json=payload).get_json()["amount"] == 43200
+    after = client.post("/api/v1/calculators/graduate_hiring", json=payload).get_json()
+    assert (after["amount"], after["amount_kind"]) == (3600, "monthly")

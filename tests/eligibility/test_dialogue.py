@@ -116,17 +116,18 @@ def test_individual_skips_the_small_business_questions(pack_snapshot):
     assert dlg.done and dlg.inputs() == {"applicant": "individual"}
 
 
-def test_hardship_figures_are_asked_only_while_the_window_is_open(pack_snapshot):
-    """The hardship question and its figures can change the result only inside 2019: not asked after."""
+def test_hardship_questions_are_asked_only_while_the_window_is_open(pack_snapshot):
+    """Outside 2019 the hardship answers cannot change the result, so none of them is asked."""
     form = load_forms()["job_stabilization"]
-    inside = Dialogue.begin(form, NOW, pack_snapshot.parameters.at(dt.date(2019, 6, 1)))
-    for answer in ("1", "20000", "是"):
-        inside.accept(inside.parse(answer))
-    assert inside.current() is not None and inside.current().name == "insured_staff"
-    after = Dialogue.begin(form, NOW, pack_snapshot.parameters.at(dt.date(2026, 11, 27)))
-    for answer in ("1", "20000"):
-        after.accept(after.parse(answer))
-    assert after.done and after.inputs() == {"layoffs": "none", "last_year_ui_premium": 20000}
+    for day, asked in ((dt.date(2019, 6, 1), True), (dt.date(2026, 11, 27), False)):
+        dlg = Dialogue.begin(form, NOW, pack_snapshot.parameters.at(day))
+        for answer in ("1", "20000"):
+            dlg.accept(dlg.parse(answer))
+        assert (dlg.current() is not None and dlg.current().name == "hardship") is asked
+        assert dlg.done is not asked
+        if asked:
+            dlg.accept(dlg.parse("是"))
+            assert dlg.current().name == "insured_staff"
 
 
 def test_expiry_by_the_stored_timestamp(pack_snapshot):
@@ -226,7 +227,7 @@ WORST_CASES = [
     ("startup_loan", ["2", "50", "1", "半年", "有"]),
     ("job_stabilization", ["1", "20000"]),
     ("internship", ["2", "15", "4", "2", "0"]),
-    ("training", ["1", "1", "1"]),
+    ("training", ["1", "1", "1", "1"]),
 ]
 
 
@@ -297,9 +298,10 @@ GRID = {  # inputs that reach every branch (and long numbers), checked on four d
                                **({"insured_staff": 99999, "monthly_ui_benefit": 12345.67,
                                    "monthly_social_insurance": 98765432.1} if h else {}))
                           for p in (12345.67, 999999999) for lay in ("none", "many") for h in (True, False)],
-    "graduate_hiring": [dict(graduates=g, months=m) for g in (1, 99999) for m in (1, 600)],
-    "training": [dict(course=c, passed=p, difficulty_or_zero_employment=d, receiving_ui_benefit=r)
-                 for c in ("skills", "startup") for p in (True, False) for d in (True, False) for r in (True, False)],
+    "graduate_hiring": [dict(graduates=g, months=m) for g in (1, 99999) for m in (1, 60)],
+    "training": [{"unemployed": False}] + [
+        dict(unemployed=True, course=c, passed=p, difficulty_or_zero_employment=d, receiving_ui_benefit=r)
+        for c in ("skills", "startup") for p in (True, False) for d in (True, False) for r in (True, False)],
     "poverty_hire_training": [dict(workers=w, contract_months=m, trained=t) for w in (1, 99999) for m in (5, 6, 12)
                               for t in (True, False)],
     "incubator": [dict(level=lv, assessment_passed=a) for lv in ("county", "city") for a in (True, False)],

@@ -36,7 +36,7 @@ AGREE = [
     ("job_stabilization.refund_rate", 60, "job-stabilization-rate", "60%", "job_stabilization",
      {"last_year_ui_premium": 20000, "layoffs": "none"}, 12000),
     ("graduate_hiring.monthly_allowance", 1800, "graduate-hiring-allowance", "1800元", "graduate_hiring",
-     {"graduates": 2, "months": 12}, 43200),
+     {"graduates": 2, "months": 12}, 3600),
     ("startup_subsidy.amount", 6000, "startup-subsidy-amount", "6000元", "startup_subsidy",
      {"group": "graduate", "first_business": True}, 6000),
     ("incubator.subsidy_max", 50000, "incubator-subsidy", "5万元", "incubator",
@@ -123,14 +123,17 @@ PROBES = {  # calculator → (as_of, input) pairs that together expose every par
                                                  "insured_staff": 10, "monthly_ui_benefit": 1500,
                                                  "monthly_social_insurance": 8000})],
     "graduate_hiring": [(TODAY, {"graduates": 2, "months": 12})],
-    "training": [(TODAY, {"course": "skills", "passed": True}), (TODAY, {"course": "startup", "passed": True}),
-                 (dt.date(2020, 6, 1), {"course": "skills", "passed": True, "difficulty_or_zero_employment": True})],
+    "training": [(TODAY, {"unemployed": True, "course": "skills", "passed": True}),
+                 (TODAY, {"unemployed": True, "course": "startup", "passed": True}),
+                 (dt.date(2020, 6, 1), {"unemployed": True, "course": "skills", "passed": True,
+                                        "difficulty_or_zero_employment": True})],
     "poverty_hire_training": [(TODAY, {"workers": 2, "contract_months": 6, "trained": True}),
                               (TODAY, {"workers": 2, "contract_months": 12, "trained": True})],
     "incubator": [(TODAY, {"level": "county", "assessment_passed": True})],
     "skill_master_studio": [(TODAY, {"level": "city"})],
 }
-INFORMATIONAL = {"startup_loan.term_years"}  # quoted in the notes only
+# quoted in the sentences only (the loan term; the yearly selection of graduates the allowance follows)
+INFORMATIONAL = {"startup_loan.term_years", "graduate_hiring.graduates_per_year"}
 
 
 def _mutated(params: Parameters, name: str) -> Parameters:
@@ -163,19 +166,20 @@ def test_every_declared_parameter_changes_the_outcome(pack_snapshot, calc):
             a = evaluate(calc, dict(inputs, as_of=day.isoformat()), params, TODAY)
             b = evaluate(calc, dict(inputs, as_of=day.isoformat()), mutated, TODAY)
             if name in INFORMATIONAL:
-                changed |= a.notes != b.notes
+                changed |= (a.notes, a.reasons) != (b.notes, b.reasons)
             else:
                 changed |= _outcome(a) != _outcome(b)
         assert changed, f"changing {name} does not change any {calc} outcome: is a figure typed in code?"
 
 
 def test_the_rules_hold_no_policy_figures():
-    """Only 0, 1 and 100 (percent arithmetic) and the age bound of the input check appear in the code."""
+    """Only 0, 1 and 100 (percent arithmetic) and the input checks' bounds (an age of 150, an illustration
+    of at most 60 months) appear in the code."""
     tree = ast.parse((ELIGIBILITY / "rules.py").read_text(encoding="utf-8"))
     numbers = {node.value for node in ast.walk(tree)
                if isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
                and not isinstance(node.value, bool)}
-    assert numbers <= {0, 1, 100, 150}, numbers
+    assert numbers <= {0, 1, 60, 100, 150}, numbers
 
 
 def test_reason_sentences_quote_no_figures_of_their_own():
@@ -252,7 +256,8 @@ def test_staff_extending_a_window_changes_faq_and_calculator_at_once(fresh_db):
     inputs = {"level": "intermediate", "insured_years": 2}
     before = ask(engine, question, "window-before")
     assert before.faq_id == "skill-upgrade-amounts" and "已到期" in before.reply
-    assert evaluate("skill_upgrade", inputs, engine.snapshot.parameters, TODAY, engine.snapshot).eligible is False
+    expired = evaluate("skill_upgrade", inputs, engine.snapshot.parameters, TODAY, engine.snapshot)
+    assert expired.eligible is None and expired.amount is None and expired.expired is True
 
     with fresh_db.session() as s:
         StaffService(s).override_parameter("skill_upgrade.relaxed_window", "2026-01-01",

@@ -189,7 +189,9 @@ def test_tap_through_a_calculator_dialogue_to_a_result(page, screenshot):
     wait_replies(page, 5)
     result = bubbles(page).last.locator(".result")
     expect(result).to_be_visible()
-    assert "符合条件" in result.inner_text() and "5000元" in result.inner_text()
+    # the pilot ("按政策试点"): the stated conditions are met, the office decides (eligible null)
+    assert "需由经办单位认定" in result.inner_text() and "5000元" in result.inner_text()
+    assert "是否纳入试点由县人社局认定" in result.inner_text()
     assert "第10条" in result.inner_text()
     assert bubbles(page).last.locator(".ccard").count() >= 1
     screenshot(page, "chat-calculator-result")

@@ -59,6 +59,14 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+def main_of(html: str) -> str:
+    """The page's own content (<main>), without the header, tabs and the footer every page shares:
+    a check that the page names a hotline must not pass on the footer's hotlines alone."""
+    match = re.search(r'<main id="main">(.*)</main>', html, flags=re.S)
+    assert match, "a page without <main>"
+    return match.group(1)
+
+
 @pytest.fixture(scope="module")
 def snap(app):
     with app.app_context():
@@ -232,9 +240,9 @@ def test_every_clause_has_a_page(client, snap):
 
 
 def test_clause_page_has_figures_windows_offices_faq_and_calculator(client, snap):
-    html = client.get("/policies/16").get_data(as_text=True)
+    html = main_of(client.get("/policies/16").get_data(as_text=True))
     text = text_of(html)
-    assert "技术技能提升补贴（中级职业资格证书）" in text and "1500元" in text
+    assert "技术技能提升补贴（中级职业资格证书" in text and "1500元" in text
     assert "2019年1月1日至2020年12月31日" in text and "已到期" in text
     assert "县人社局" in text and "待公布" in text and 'href="tel:12333"' in html
     faq = next(f for f in snap.faqs if f.clause == "16")
@@ -289,7 +297,7 @@ def test_standards_follow_the_engine_clock(tmp_path):
 
 
 def test_offices_directory(client, snap):
-    html = client.get("/offices").get_data(as_text=True)
+    html = main_of(client.get("/offices").get_data(as_text=True))
     text = text_of(html)
     for office in snap.offices.values():
         if office.kind != "hotline":
@@ -307,8 +315,8 @@ def test_offices_show_a_number_once_staff_enter_it(fresh_app):
 
 
 def test_complaint_hotline_is_12345_until_staff_set_one(client, fresh_app):
-    text = text_of(client.get("/complaints").get_data(as_text=True))
-    assert "12345" in text and "待公布" in text
+    text = text_of(main_of(client.get("/complaints").get_data(as_text=True)))
+    assert "投诉电话公布前，可拨打 12345" in text and "待公布" in text
     with fresh_app.app_context():
         with get_db().session() as s:
             StaffService(s).set_setting("complaint_hotline", "0936-1234567", author="test", reason="test")
@@ -319,7 +327,7 @@ def test_complaint_hotline_is_12345_until_staff_set_one(client, fresh_app):
 def test_poster_has_a_qr_code_for_this_host(client):
     from webhooks.web.poster import qr_svg
 
-    html = client.get("/poster", base_url="http://jiuye.test/").get_data(as_text=True)
+    html = main_of(client.get("/poster", base_url="http://jiuye.test/").get_data(as_text=True))
     assert "http://jiuye.test/" in html
     assert qr_svg("http://jiuye.test/") in html
     assert "12333" in html and "12345" in html
@@ -507,3 +515,103 @@ def test_assets_are_versioned_and_kept_by_the_browser(client):
         assert "max-age=31536000" in r.headers["Cache-Control"] and "no-cache" not in r.headers["Cache-Control"]
     with client.get("/static/web/site.css") as r:  # an unversioned URL is revalidated as usual
         assert "max-age=31536000" not in r.headers.get("Cache-Control", "")
+
+
+# ------------------------------------------------------------- the plan's figures with their periods
+def test_main_of_leaves_out_the_shared_footer(client):
+    """The footer names both hotlines on every page; main_of must not see them."""
+    html = client.get("/calc").get_data(as_text=True)
+    assert 'href="tel:12345"' in html and 'href="tel:12345"' not in main_of(html)
+
+
+def _standards_rows(html: str) -> dict[str, str]:
+    """/standards: description → the text of its row."""
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, flags=re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+        if len(cells) == 2:
+            rows[text_of(cells[0]).strip()] = text_of(cells[1])
+    return rows
+
+
+def test_standards_show_every_windowed_figure_with_its_window(client, snap):
+    """1000/1500/2000元 are the plan's for 2019–2020 only: each row says so, and that it has ended."""
+    rows = _standards_rows(client.get("/standards").get_data(as_text=True))
+    checked = 0
+    for defn in snap.parameters.defs.values():
+        if not defn.window:
+            continue
+        window = snap.parameters.at(dt.date(2026, 11, 27)).window(defn.window)
+        row = rows[defn.description]
+        assert f"执行期 {window.text()}" in row, (defn.name, row)
+        if window.expired(dt.date(2026, 11, 27)):
+            assert "已到期" in row, (defn.name, row)
+        checked += 1
+    assert checked >= 6
+    upgrade = [row for desc, row in rows.items() if desc.startswith("技术技能提升补贴（")]
+    assert len(upgrade) == 3 and all("2019年1月1日至2020年12月31日" in r and "已到期" in r for r in upgrade)
+    target = next(desc for desc in rows if "充分就业社区" in desc)
+    assert "2020年" in target and "95%" in rows[target]  # a 2020 target, not a standing rule
+
+
+def test_the_relaxed_three_years_is_never_shown_as_the_rule_in_force(client):
+    rows = _standards_rows(client.get("/standards").get_data(as_text=True))
+    desc = next(d for d in rows if "放宽前" in d)
+    assert "没有写明执行期结束后的条件" in desc
+
+
+def test_policy_list_never_shows_a_windowed_figure_without_its_window(client):
+    html = main_of(client.get("/policies").get_data(as_text=True))
+    cells = {text_of(m).strip() for m in re.findall(r'<span class="cell-desc">(.*?)</span>', html, flags=re.S)}
+    upgrade = next(c for c in cells if "1500元" in c and "证书" in c)
+    assert "2019年1月1日至2020年12月31日（已到期）" in upgrade
+    for words in ("困难企业可组织职工在岗培训", "生活费补贴"):  # clauses 14 and 15
+        cell = next(c for c in cells if words in c)
+        assert "（已到期）" in cell, cell
+    assert not any(re.search(r"(?<!\d)1[0-9]-2[0-9]岁|最长1年", c) for c in cells)
+
+
+def test_clause_page_answers_say_when_their_window_has_ended(client, snap):
+    """An answer shown on /policies/<clause> carries the same expiry note as in the chat."""
+    for clause_id in ("14", "15", "16"):
+        html = main_of(client.get(f"/policies/{clause_id}").get_data(as_text=True))
+        for faq in snap.faqs:
+            if faq.clause != clause_id or not faq.windows:
+                continue
+            block = re.search(re.escape(faq.question) + r"</summary>(.*?)</details>", html, flags=re.S)
+            assert block, faq.id
+            assert "提示：该政策执行期为" in text_of(block.group(1)) and "已到期" in text_of(block.group(1)), faq.id
+
+
+def test_townships_are_the_plans_unnamed_townships_and_farms_are_not_townships(client, snap):
+    html = main_of(client.get("/offices").get_data(as_text=True))
+    text = text_of(html)
+    assert "各乡镇" in text and "方案没有点名具体乡镇" in text
+    for office in snap.offices.values():
+        if office.kind == "township":
+            assert "没有点名" in office.duties, office.name
+            assert "本辖区" not in office.duties
+            if "牧场" in office.name or "育种场" in office.name:
+                assert "不是乡镇人民政府" in office.duties and "没有给它单独安排工作" in office.duties
+
+
+def test_12345_is_never_called_the_complaint_number(client, fresh_app):
+    for path in ("/offices", "/complaints", "/poster"):
+        text = text_of(main_of(client.get(path).get_data(as_text=True)))
+        assert "投诉电话公布前，可拨打 12345" in text, path
+        assert not re.search(r"监督投诉(电话)?[：: ]*12345", text), path
+    with fresh_app.app_context():
+        with get_db().session() as s:
+            StaffService(s).set_setting("complaint_hotline", "0936-1234567", author="test", reason="test")
+    client2 = fresh_app.test_client()
+    for path in ("/offices", "/complaints", "/poster"):
+        text = text_of(main_of(client2.get(path).get_data(as_text=True)))
+        assert "0936-1234567" in text and "投诉电话公布前" not in text, path
+
+
+@needs_calculators
+def test_graduate_hiring_shows_a_monthly_amount_and_no_promise(client):
+    text = text_of(main_of(client.post("/calc/graduate_hiring", data={"graduates": "6", "months": "12"})
+                           .get_data(as_text=True)))
+    assert "每月 9000元" in text and "需由经办单位认定" in text
+    assert "按12个月粗算约108000元" in text and "符合条件" not in text.replace("不符合条件", "")

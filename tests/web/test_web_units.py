@@ -20,16 +20,17 @@ def window(name, start, end, clause="16"):
                         values=[DatedValue(D(2019, 1, 1), {"start": start, "end": end})])
 
 
-def figure(name, value, clause="16", unit="years", values=None):
-    return ParameterDef(name, name, clause, unit, values=values or [DatedValue(D(2019, 1, 1), value)])
+def figure(name, value, clause="16", unit="years", values=None, window=""):
+    return ParameterDef(name, name, clause, unit, values=values or [DatedValue(D(2019, 1, 1), value)], window=window)
 
 
 PARAMS = Parameters([
     window("skill_upgrade.relaxed_window", "2019-01-01", "2020-12-31"),
-    figure("skill_upgrade.insured_years_relaxed", 1),
+    figure("skill_upgrade.insured_years_relaxed", 1, window="skill_upgrade.relaxed_window"),
+    figure("skill_upgrade.primary", 1000, unit="CNY", window="skill_upgrade.relaxed_window"),
     figure("skill_upgrade.insured_years_standard", 3),
     window("internship.youth_extension", "2019-01-01", None, clause="12"),
-    figure("internship.youth_max_age", 24, clause="12", unit="age"),
+    figure("internship.youth_max_age", 24, clause="12", unit="age", window="internship.youth_extension"),
     figure("internship.rate", 1000, clause="12", unit="CNY",
            values=[DatedValue(D(2019, 1, 1), 1000), DatedValue(D(2027, 1, 1), 1100, source="staff")]),
     figure("old.thing", 5, clause="12", unit="count",
@@ -37,9 +38,10 @@ PARAMS = Parameters([
 ])
 
 
-def test_a_figure_follows_the_window_named_in_it():
+def test_a_figure_follows_the_window_its_definition_names():
     names = lambda p: [d.name for d in related_windows(PARAMS.definition(p), PARAMS)]  # noqa: E731
     assert names("skill_upgrade.insured_years_relaxed") == ["skill_upgrade.relaxed_window"]
+    assert names("skill_upgrade.primary") == ["skill_upgrade.relaxed_window"]  # 1000元 only for 2019–2020
     assert names("skill_upgrade.insured_years_standard") == []
     assert names("internship.youth_max_age") == ["internship.youth_extension"]
     assert names("internship.rate") == []

@@ -1,10 +1,9 @@
 """The dated figures as the publicity pages show them: value in force, unit, window, status.
 
-The knowledge pack stores windows (unit "window") as parameters of their own. A figure
-belongs to a window when both sit in the same group (the part of the name before the dot)
-and the window's own words appear in the figure's name — `skill_upgrade.insured_years_relaxed`
-follows `skill_upgrade.relaxed_window`, `internship.youth_max_age` follows
-`internship.youth_extension`. Everything else stands on its own dates.
+The knowledge pack stores windows (unit "window") as parameters of their own, and a figure the
+plan states for one period only names that window (`window:` in parameters.yaml):
+`skill_upgrade.primary` (1000元) follows `skill_upgrade.relaxed_window` (2019–2020), so no page
+shows the figure without its period. Everything else stands on its own dates.
 """
 from __future__ import annotations
 
@@ -15,8 +14,6 @@ from knowledge.parameters import ParameterDef, ParameterError, Parameters, Windo
 
 UNIT_LABELS = {"CNY": "元", "percent": "%", "years": "年", "months": "个月", "age": "岁", "count": "人/个",
                "window": "执行期"}
-# Words in a window's name that say "window", not what the window is about.
-_WINDOW_WORDS = {"window", "extension"}
 
 
 @dataclass
@@ -52,24 +49,11 @@ class FigureRow:
         return self.status == "expired" or any(w.expired for w in self.windows)
 
 
-def _window_words(name: str) -> set[str]:
-    return {w for w in name.split(".", 1)[-1].split("_") if w and w not in _WINDOW_WORDS}
-
-
 def related_windows(defn: ParameterDef, params: Parameters) -> list[ParameterDef]:
-    """The window parameters a figure follows (same group, the window's words in its name)."""
-    if defn.unit == "window":
+    """The window parameter a figure follows (the one its definition names), as a list."""
+    if defn.unit == "window" or not defn.window or defn.window not in params:
         return []
-    group, _, rest = defn.name.partition(".")
-    words = set(rest.split("_"))
-    found = []
-    for other in params.defs.values():
-        if other.unit != "window" or other.clause != defn.clause or other.name.partition(".")[0] != group:
-            continue
-        own = _window_words(other.name)
-        if own and own <= words:
-            found.append(other)
-    return found
+    return [params.definition(defn.window)]
 
 
 def _window_at(defn: ParameterDef, day: dt.date) -> Window | None:

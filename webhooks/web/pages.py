@@ -8,7 +8,8 @@ from flask import render_template, url_for
 
 from knowledge.runtime import THEMES
 from bot.i18n import msg
-from knowledge.service import ClauseInfo, Snapshot
+from knowledge.parameters import ParameterError, ParameterView
+from knowledge.service import ClauseInfo, FaqInfo, Snapshot
 
 from .calc import calculator_titles, calculators_for
 from .common import bp, snapshot, theme_of, today
@@ -16,7 +17,7 @@ from .figures import figure_rows
 
 # FAQ questions about applying: shown under "怎么办理" on a clause page.
 APPLY_RE = re.compile(r"怎么申请|如何申请|怎么报名|怎么办理|如何办理|哪些材料|什么材料|带什么|去哪|找谁|怎么领")
-OFFICE_KINDS = (("county", "县直部门"), ("township", "乡镇（场）"), ("central", "金融管理部门"),
+OFFICE_KINDS = (("county", "县直部门"), ("township", "各乡镇"), ("central", "金融管理部门"),
                 ("bank", "经办银行"))
 
 
@@ -34,6 +35,21 @@ def office_card(snap: Snapshot, name: str) -> dict[str, str]:
     card["duties"] = ""
     card["url"] = url_for("web.offices", _anchor=office.id)
     return card
+
+
+def answer_text(snap: Snapshot, faq: FaqInfo, view: ParameterView) -> tuple[str, list[str]]:
+    """An FAQ answer as the chat gives it: figures in force, and a note for each ended window."""
+    text = view.render(faq.answer)
+    lead = "、".join(snap.clauses[faq.clause].lead_offices) if faq.clause in snap.clauses else ""
+    notes = []
+    for name in faq.windows:
+        try:
+            window = view.window(name)
+        except ParameterError:
+            continue
+        if window.expired(view.day):
+            notes.append(msg("window_expired", window=window.text(), office=lead or msg("lead_office_unknown")))
+    return text, list(dict.fromkeys(notes))
 
 
 def clause_calculators(snap: Snapshot, clause_id: str) -> list[str]:
@@ -72,7 +88,7 @@ def policy(clause_id: str):
     day = today()
     view = snap.parameters.at(day)
     faqs = [f for f in snap.faqs if f.clause == clause_id]
-    answers = {f.id: view.render(f.answer) for f in faqs}
+    answers = {f.id: answer_text(snap, f, view) for f in faqs}
     apply_faqs = [f for f in faqs if APPLY_RE.search(f.question)][:3]
     other_faqs = [f for f in faqs if f not in apply_faqs]
     titles = calculator_titles()
@@ -134,7 +150,7 @@ def offices():
         if cards:
             groups.append((kind, label, cards))
     return render_template("web/offices.html", groups=groups, lead_of=lead_of,
-                           complaint=snap.complaint_hotline)
+                           complaint=snap.complaint_hotline, complaint_published=snap.complaint_published)
 
 
 @bp.get("/complaints")
@@ -143,4 +159,4 @@ def complaints():
     snap = snapshot()
     hotline = snap.complaint_hotline
     clause = snap.clauses.get("III.3")
-    return render_template("web/complaints.html", hotline=hotline, local=hotline != "12345", clause=clause)
+    return render_template("web/complaints.html", hotline=hotline, local=snap.complaint_published, clause=clause)

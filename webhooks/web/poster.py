@@ -37,9 +37,10 @@ def poster():
     """A4 poster: QR code to the chat page (PUBLIC_BASE_URL, else this host), themes, hotlines."""
     url = public_base_url()
     themes = [msg(f"theme_{theme}") for theme, _ in THEMES][:8]
+    snap = snapshot()
     return render_template("web/poster.html", url=url, qr=Markup(qr_svg(url)), themes=themes,
-                           complaint=snapshot().complaint_hotline, identity=identity_lines(),
-                           address_unset=not configured_base_url())
+                           complaint=snap.complaint_hotline, complaint_published=snap.complaint_published,
+                           identity=identity_lines(), address_unset=not configured_base_url())
 
 
 @bp.get("/poster/qr.svg")
