@@ -55,7 +55,7 @@ TOWNSHIP_RE = re.compile(r"乡上|镇上|乡里|镇里|乡政府|镇政府|乡�
 ELIGIBILITY_RE = re.compile(
     r"(能不能|能否|可不可以|能|可以|够不够|想|要|准备)(领|拿|贷|申请|享受|办|补|报|批)|符合(条件|资格|要求)|够(条件|格|资格)"
     r"|有(没有)?资格|有没有(我的)?份|有我的份|测算|算一算|算算|帮我算|(能|可以).{0,6}多少"
-    r"|有(没有)?(补助|补贴)(没|吗|么|没有)?$|有没有.{0,8}(补贴|补助)|怎么算|咋算"
+    r"|有(没有)?(补助|补贴)(没|吗|么|没有)?$|有没有.{0,8}(补贴|补助)|怎么算|咋算|有(什么|啥|哪些)(补贴|补助|政策)"
 )
 CLAUSE_REF = re.compile(r"第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*条")
 PART3_REF = re.compile(r"第?三部分\s*第?\s*[(（]?\s*([一二三四1-4])\s*[)）]?\s*项?")
@@ -294,6 +294,9 @@ def calculate_request(turn: Turn, text: str) -> Reply | None:
         match = turn.matcher.match(text)
         if match.oos_term or match.elsewhere:
             return None  # "残疾人两项补贴一个月能领多少": not a subsidy of the plan
+    topic_calc = (turn.state.topic or {}).get("calculator")
+    if not names and topic_calc in turn.forms:
+        names = [topic_calc]  # "公司招了我们3个，一个月能有多少" right after the graduate answer
     if not names:  # no calculator named: the one of the policy the words match ("学了个育婴师 考过了")
         match = turn.matcher.match(text)
         best = match.best
@@ -307,7 +310,7 @@ def calculate_request(turn: Turn, text: str) -> Reply | None:
     return calculators(turn, intro=turn.m("flows_which"))
 
 
-def states_facts(turn: Turn, names: list[str], text: str, at_least: int = 1) -> bool:
+def states_facts(turn: Turn, names: list[str], text: str, at_least: int = 1, told: bool = False) -> bool:
     """The message tells the writer's own facts that the (single) named calculator asks for:
     two of them ("6个见习生，见习8个月"), or one told as something that happened ("裁了一半人").
     "参保一年就能领吗" asks about the rule, not about a case."""
@@ -315,7 +318,7 @@ def states_facts(turn: Turn, names: list[str], text: str, at_least: int = 1) -> 
         return False
     probe = Dialogue.begin(turn.forms[names[0]], turn.dialogues.now, turn.dialogues.view)
     found = len(probe.take_facts(text))
-    happened = re.search(r"了(?![吗么没嘛])", text) is not None
+    happened = told or re.search(r"了(?![吗么没嘛])", text) is not None
     return found >= max(at_least, 2) or (found >= at_least and happened)
 
 
@@ -364,6 +367,10 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply:
         return contacts_reply(turn, text, folded, match)
     if getattr(match, "elsewhere", False):
         return replies.out_of_scope(scene, elsewhere=True)
+    topic_calc = (turn.state.topic or {}).get("calculator")
+    if not in_dialogue and topic_calc in turn.forms and not understand.ASK_RE.search(text) \
+            and states_facts(turn, [topic_calc], text, at_least=1, told=True):
+        return start(turn, topic_calc, said=text)  # "今年考核没通过" after the incubator answer
     follow = read_in_topic(matcher, turn.state.topic, text, match)
     if follow is not None and in_dialogue and follow.faq_id is None and follow.aspect is None:
         follow = None  # mid-dialogue, a vague message is not a question about the whole clause
@@ -412,9 +419,13 @@ def main_clause(snapshot: Snapshot, word: str) -> str | None:
 
 
 def remember(turn: Turn, reply: Reply) -> Reply:
-    """An answer sets the conversation's topic (its clause, FAQ entry and calculator)."""
+    """An answer sets the conversation's topic (its clause, FAQ entry and calculator: the entry's
+    own, else the clause's only one)."""
     faq = turn.snapshot.faq(reply.faq_id) if reply.faq_id else None
     calculator = faq.calculator if faq is not None and faq.calculator else None
+    if calculator is None and reply.clause:
+        own = [n for n, f in turn.forms.items() if f.clause == reply.clause]
+        calculator = own[0] if len(own) == 1 else None
     if reply.clause:
         turn.state.set_topic(clause=reply.clause, faq=reply.faq_id, calculator=calculator)
     turn.state.missed(False)

@@ -45,7 +45,7 @@ CANCEL_RE = re.compile(r"不算了|不弄了|不测了|不想算了|先不算|�
 # Asking to calculate ("帮我算算", "算一下见习补贴", "计算器"), or what one can get ("我能领多少钱").
 CALC_WORDS_RE = re.compile(r"算算|算一算|算一下|算下|测算|计算|测一测|测一下|帮我算|给我算|帮忙算|计算器")
 CAN_GET_RE = re.compile(r"(能|可以|可|能够|会)(领|拿|得|申请|贷|返|补|给|发)(到|给)?多少|(领|拿|给|补|发|返)多少钱|能返多少|能贷多少"
-                        r"|有多少钱|有多少补贴|补贴多少钱")
+                        r"|有多少钱|有多少补贴|补贴多少钱|能有多少|有多少")
 # Said of one's own case: a pronoun, one's family, or an organisation stating its own facts
 # ("合作社招了几个贫困户…能补多少", "我丫头没工作…能补多少"); "企业交的社保有补贴吗" asks the rule.
 PRONOUN_RE = re.compile(r"我|俺|咱|本人|本单位|本公司|丫头|闺女|儿子|女儿|娃|孩子|老婆|媳妇|老公|爱人|家里|亲戚"

@@ -74,8 +74,8 @@ def clean(text: str) -> str:
 
 
 def asks_something(text: str) -> bool:
-    """Phrased as a question ("见习期最长多久", "是不是要交社保")."""
-    s = clean(text)
+    """Phrased as a question ("见习期最长多久", "是不是要交社保"); "啥也没认定过" is a no."""
+    s = re.sub(r"(啥|什么|哪个)(也|都)", "", clean(text))
     return any(mark in s for mark in QUESTION_MARKS)
 
 
@@ -210,7 +210,7 @@ def parse_bool(text: str, yes_words: tuple[str, ...] = (), no_words: tuple[str, 
             return False
         if candidate in YES or candidate in yes_words:
             return True
-    if any(mark in s for mark in QUESTION_MARKS):
+    if asks_something(s):
         raise AnswerError("")
     # The slot's own words anywhere ("没有拖欠"); the bare 是/不/没/有 only in a short answer, so
     # "先不算了，帮我算一下……" is not a "no".
