@@ -425,6 +425,8 @@ def remember(turn: Turn, reply: Reply) -> Reply:
     calculator = faq.calculator if faq is not None and faq.calculator else None
     if calculator is None and reply.clause:
         own = [n for n, f in turn.forms.items() if f.clause == reply.clause]
+        if len(own) > 1 and faq is not None:  # the one the entry's question names
+            own = pick_calculators(turn.forms, faq.question, reply.clause, "")
         calculator = own[0] if len(own) == 1 else None
     if reply.clause:
         turn.state.set_topic(clause=reply.clause, faq=reply.faq_id, calculator=calculator)
