@@ -17,6 +17,7 @@ class Incoming:
     event: str | None = None
     locale: str | None = None
     channel: str = "api"  # api | web | wechat | cli
+    message_id: str | None = None  # the client's id for this message: a repeat gets the stored reply
 
 
 @dataclass
