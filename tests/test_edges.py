@@ -115,3 +115,25 @@ def test_a_database_that_is_down_is_a_503_with_retry_after(tmp_path):
     page = client.get("/policies", headers={"Accept": "text/html"})
     assert page.status_code == 503 and "稍后" in page.get_data(as_text=True)
     assert client.get("/healthz").status_code == 503
+
+
+@pytest.mark.postgres
+def test_nul_and_surrogates_through_the_api_on_postgres(pg_url):
+    """PostgreSQL refuses NUL in text columns: a NUL in text or user was a 500 there."""
+    from webhooks import create_app
+
+    key = "pg-edge-key-0123456789"
+    app = create_app({"TESTING": True, "DATABASE_URL": pg_url, "TODAY": "2026-11-27", "SECRET_KEY": "test",
+                      "API_KEYS": f"pg:{key}"})
+    client = app.test_client()
+    try:
+        for body in ('{"text": "见习\\u0000补贴一个月多少"}', '{"text": "\\u0000"}', '{"text": "\\ud800见习补贴"}',
+                     '{"text": "hi", "user": "a\\u0000b"}'):
+            r = post_raw(client, "/api/v1/ask", body)
+            assert r.status_code == 200, (body, r.get_data(as_text=True))
+        r = post_raw(client, "/api/v1/ask", '{"text": "hi", "user": "a\\u0000b"}', {"Authorization": f"Bearer {key}"})
+        assert r.status_code == 400 and r.get_json()["field"] == "user"
+        r = post_raw(client, "/api/v1/calculators/internship", '{"interns": "\\u0000\\ud800", "months": 6}')
+        assert r.status_code == 400
+    finally:
+        app.extensions["jiuye.db"].dispose()
