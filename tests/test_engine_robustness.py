@@ -26,6 +26,15 @@ from knowledge.db import Database
 TODAY = "2026-11-27"
 
 
+@pytest.fixture(scope="module")
+def module_engine(tmp_path_factory):
+    """One engine on its own database for this module's tests (each uses its own users): building
+    a database and a matcher per test would cost seconds each."""
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('robust') / 'robust.db'}").init()
+    yield Engine(db, {"TODAY": TODAY})
+    db.dispose()
+
+
 def ask(engine: Engine, user: str, text: str, message_id: str | None = None):
     return engine.handle(Incoming(user=user, text=text, channel="api", message_id=message_id))
 
@@ -112,17 +121,17 @@ def test_an_answer_and_exit_sent_together_lose_neither_on_postgres(pg_url):
 # -- item 4 --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("answer", ["9" * 309, "9" * 400, "1" * 4301, "7" * 5000, "1" + "万" * 78,
                                     "9" * 400 + ".5", "1e400", "-" + "9" * 500])
-def test_a_huge_number_as_a_dialogue_answer_is_asked_again(fresh_engine, answer):
+def test_a_huge_number_as_a_dialogue_answer_is_asked_again(module_engine, answer):
     user = f"api:huge-{uuid.uuid4().hex[:8]}"
-    open_dialogue(fresh_engine, user)
-    ask(fresh_engine, user, "1")  # 见习人员属于哪一类 → the first choice; the next question is a number
-    reply = ask(fresh_engine, user, answer)
+    open_dialogue(module_engine, user)
+    ask(module_engine, user, "1")  # 见习人员属于哪一类 → the first choice; the next question is a number
+    reply = ask(module_engine, user, answer)
     assert reply.kind in KINDS and reply.reply.strip()
 
 
 @pytest.mark.parametrize("text", ["\x00", "见习\x00补贴", "\ud800", "见习补贴\udfff一个月多少"])
-def test_nul_and_lone_surrogates_reach_the_engine_without_error_on_sqlite(fresh_engine, text):
-    reply = ask(fresh_engine, "api:nul\x00user", text)
+def test_nul_and_lone_surrogates_reach_the_engine_without_error_on_sqlite(module_engine, text):
+    reply = ask(module_engine, "api:nul\x00user", text)
     assert reply.kind in KINDS
 
 
@@ -139,15 +148,15 @@ def test_nul_and_lone_surrogates_reach_the_engine_without_error_on_postgres(pg_u
 
 
 # -- item 6 --------------------------------------------------------------------------------------
-def test_an_adversarial_dialogue_answer_costs_about_what_a_normal_one_does(fresh_engine):
+def test_an_adversarial_dialogue_answer_costs_about_what_a_normal_one_does(module_engine):
     """`"1"*4999 + "x"` mid-dialogue took 0.3–0.6 s (a quadratic VAGUE_RE) against 8 ms for a normal
     answer. Measured relative to a normal answer on this machine, with generous slack."""
     def timed(answer: str) -> float:
         user = f"api:slow-{uuid.uuid4().hex[:8]}"
-        open_dialogue(fresh_engine, user)
-        ask(fresh_engine, user, "1")
+        open_dialogue(module_engine, user)
+        ask(module_engine, user, "1")
         started = time.perf_counter()
-        ask(fresh_engine, user, answer)
+        ask(module_engine, user, answer)
         return time.perf_counter() - started
 
     timed("5")  # warm
@@ -159,22 +168,22 @@ def test_an_adversarial_dialogue_answer_costs_about_what_a_normal_one_does(fresh
 
 
 # -- item 11 -------------------------------------------------------------------------------------
-def test_a_repeated_message_id_gets_the_stored_reply_and_is_applied_once(fresh_engine):
+def test_a_repeated_message_id_gets_the_stored_reply_and_is_applied_once(module_engine):
     control, retried = "api:ctl-" + uuid.uuid4().hex[:8], "api:rep-" + uuid.uuid4().hex[:8]
     for user in (control, retried):
-        open_dialogue(fresh_engine, user)
-    expected = [ask(fresh_engine, control, "1").reply, ask(fresh_engine, control, "3").reply]
-    first = ask(fresh_engine, retried, "1", message_id="m-1")
-    again = ask(fresh_engine, retried, "1", message_id="m-1")  # the response was lost; the page retries
-    after = ask(fresh_engine, retried, "3", message_id="m-2")
+        open_dialogue(module_engine, user)
+    expected = [ask(module_engine, control, "1").reply, ask(module_engine, control, "3").reply]
+    first = ask(module_engine, retried, "1", message_id="m-1")
+    again = ask(module_engine, retried, "1", message_id="m-1")  # the response was lost; the page retries
+    after = ask(module_engine, retried, "3", message_id="m-2")
     assert again.reply == first.reply
     assert [first.reply, after.reply] == expected
 
 
-def test_message_ids_belong_to_their_person(fresh_engine):
+def test_message_ids_belong_to_their_person(module_engine):
     a, b = "api:ida-" + uuid.uuid4().hex[:8], "api:idb-" + uuid.uuid4().hex[:8]
-    first = ask(fresh_engine, a, "见习补贴一个月多少", message_id="same")
-    other = ask(fresh_engine, b, "菜单", message_id="same")
+    first = ask(module_engine, a, "见习补贴一个月多少", message_id="same")
+    other = ask(module_engine, b, "菜单", message_id="same")
     assert other.kind == "menu" and other.reply != first.reply
 
 
