@@ -39,6 +39,29 @@ def database_down() -> ServiceUnavailable:
     return ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS)
 
 
+DRAIN_LIMIT = 4 * 1024 * 1024
+
+
+def drain_refused_body() -> None:
+    """Read and drop the body of a request refused unread (413), when it is not absurdly large.
+
+    gunicorn answers such a request `Connection: keep-alive` and then closes the connection
+    because the body was left unread, so the client's next request on it fails as a network
+    error (the chat page says 网络不太好). Reading the body first keeps the connection usable."""
+    length = request.content_length
+    if not length or length > DRAIN_LIMIT:
+        return
+    stream = request.environ.get("wsgi.input")
+    try:
+        while length > 0:
+            chunk = stream.read(min(65536, length)) if stream is not None else b""
+            if not chunk:
+                break
+            length -= len(chunk)
+    except Exception:  # noqa: BLE001 — a client that went away: nothing to keep alive
+        pass
+
+
 def _plain_page(code: int, message: str) -> str:
     return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{code}</title>'
@@ -54,6 +77,8 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):  # noqa: ANN202
         code = exc.code or 500
         message = MESSAGES.get(code, exc.name)
+        if code == 413:
+            drain_refused_body()
         # Allow (405), Retry-After (429, 503), WWW-Authenticate (401): the error's own headers.
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():

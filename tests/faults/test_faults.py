@@ -224,3 +224,22 @@ def test_slow_clients_do_not_stall_the_workers(start_server, sqlite_url):
         dripper.join(timeout=5)
         for s in socks:
             s.close()
+
+
+def test_a_refused_oversized_body_leaves_the_connection_usable(start_server, sqlite_url):
+    """gunicorn answers a request whose body the app refused unread (413) with keep-alive, then
+    closed the connection, so the next question on it failed as a network error. The app now
+    reads such a body (up to 4 MiB) before answering."""
+    server = start_server(sqlite_url)
+    session = requests.Session()
+    session.trust_env = False
+    for size in (100_000, 900_000, 3_000_000):
+        refused = session.post(server.base + "/api/v1/ask", data=b"[" * size,
+                               headers={"Content-Type": "application/json"}, timeout=60)
+        assert refused.status_code == 413
+        after = session.post(server.base + "/api/v1/ask", json={"text": "见习补贴一个月多少"}, timeout=60)
+        assert after.status_code == 200
+    wechat = session.post(server.base + "/wechat", params={"timestamp": "1", "nonce": "2", "signature": "x"},
+                          data=b"x" * 200_000, headers={"Content-Type": "text/xml"}, timeout=60)
+    assert wechat.status_code == 413
+    assert session.get(server.base + "/healthz", timeout=60).status_code == 200

@@ -31,7 +31,7 @@ from bot.reply import Reply
 
 from .. import ratelimit
 from ..db import get_db, get_engine
-from ..errors import is_database_down
+from ..errors import drain_refused_body, is_database_down
 from ..identity import wechat_user
 from . import render, replay, security, xmlsafe
 from .config import WeChatSettings
@@ -131,6 +131,8 @@ def receive() -> Response:
         inbound = read_delivery(config)
     except WeChatChannelError as exc:
         log.warning("wechat delivery refused (%s): %s", exc.status, exc.message)
+        if isinstance(exc, BodyTooLarge):
+            drain_refused_body()  # keep the connection usable for the next delivery
         return plain(exc.code, exc.status)
     except Exception:  # noqa: BLE001 — the edge: log it, never show WeChat a 500
         log.exception("wechat delivery could not be read")
