@@ -102,14 +102,9 @@ class Client:
             r = (session or self.session()).request(method, self.base + path, headers=headers, timeout=timeout,
                                                      **kwargs)
         except requests.ConnectionError as exc:
-            body = kwargs.get("data") or b""
-            if len(body) > 64 * 1024:
-                # An oversized body is refused (413) before it is read; the server then closes the
-                # connection while the client is still sending, which requests reports as an error.
-                self.tally.record(category, what or path, 413)
-            else:
-                self.tally.record(category, what or path, None, exc.__class__.__name__)
-            if hasattr(self.local, "s") and session is None:
+            # Also what a client sees when the server drops a kept-alive connection: a fresh one next.
+            self.tally.record(category, what or path, None, exc.__class__.__name__)
+            if session is None and hasattr(self.local, "s"):
                 del self.local.s
             return None
         except requests.RequestException as exc:

@@ -149,3 +149,13 @@ def test_key_settings_are_validated():
         SettingsKeys("bad name!:aaaaaaaaaaaaaaaaaaaa")
     assert not Keyring([SettingsKeys("")]) and Keyring([SettingsKeys(["n:" + new_secret()])])
     assert len(digest("x")) == 32
+
+
+def test_a_malformed_key_setting_refuses_every_key_and_says_so(tmp_path, caplog):
+    from webhooks import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}", "API_KEYS": "short"})
+    assert "API_KEYS" in caplog.text
+    r = app.test_client().post("/api/v1/ask", json={"text": "你好", "user": "u"},
+                               headers={"Authorization": "Bearer short"})
+    assert r.status_code == 401

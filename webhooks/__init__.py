@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from knowledge.apikeys import Keyring
 from knowledge.settings import DEFAULTS, load_settings
 
 
@@ -42,6 +43,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if isinstance(hosts, str):
         hosts = hosts.split(",")
     app.config["TRUSTED_HOSTS"] = [str(h).strip() for h in hosts or [] if str(h).strip()] or None
+    try:
+        Keyring.from_settings(app.config)
+    except ValueError as exc:  # every key is refused until it is fixed; say so at start, not per request
+        logging.getLogger(__name__).error("%s", exc)
     if app.config.get("SECRET_KEY") == DEFAULTS["SECRET_KEY"] and not app.testing:
         logging.getLogger(__name__).warning(
             "SECRET_KEY is the development default: visitor cookies can be forged and WeChat ids "
