@@ -231,7 +231,8 @@ def respond(inbound: Inbound, config: WeChatSettings, started: float) -> str:
     claim is given back, so WeChat's retry (or the person's resend) is processed afresh. A
     deadline miss answers "still working" now while the job goes on and stores its answer for
     the retry."""
-    message = Message(inbound.data, user=wechat_user(Message(inbound.data).source))
+    # The engine sees a keyed hash of the openid, never the openid (webhooks.identity).
+    message = Message(inbound.data, user=wechat_user(xmlsafe.field(inbound.data, "FromUserName")))
     key = dedupe_key(message, inbound.xml)
     channel = state()
     channel.get_nonces().admit(inbound.timestamp, inbound.nonce, key)  # ReplayedNonce: another message
@@ -250,7 +251,7 @@ def respond(inbound: Inbound, config: WeChatSettings, started: float) -> str:
         return text_reply(message.source, message.target, msg("wechat_rate_limited"))
     base_url = public_base_url(config)
     try:
-        return run_before(deadline, handler, message, store, key, claim.token, base_url, config)
+        return run_before(deadline, handler, message, store, key, claim.token, base_url)
     except FutureTimeout:
         log.warning("wechat reply for %s missed the %.1fs deadline; the answer is stored for the retry",
                     key, config.deadline)
@@ -272,7 +273,7 @@ def release_quietly(store: MessageStore, key: str, token: str) -> None:
 
 
 def run_before(deadline: float, handler: Handler, message: Message, store: MessageStore, key: str,
-               token: str, base_url: str, config: WeChatSettings) -> str:
+               token: str, base_url: str) -> str:
     """Answer on the pool and store the answer there; wait for it until the deadline.
 
     The job stores its own answer, so one that finishes after the deadline still serves the
