@@ -212,3 +212,20 @@ def test_a_database_outage_inside_the_engine_says_busy(configured_fresh_app, mon
     monkeypatch.setattr(Engine, "handle", down)
     reply = WeChatSimulator(configured_fresh_app).send_text("见习补贴一个月多少", msg_id=6690001)
     assert reply.status == 200 and reply.text == msg("wechat_busy")
+
+
+def test_the_engine_gets_at_most_2000_cleaned_characters_of_a_message(configured_fresh_app, monkeypatch):
+    from bot.engine import Engine
+
+    seen, original = [], Engine.handle
+
+    def spy(self, incoming):
+        seen.append(incoming)
+        return original(self, incoming)
+
+    monkeypatch.setattr(Engine, "handle", spy)
+    sim = WeChatSimulator(configured_fresh_app)
+    assert sim.send_text("见" * 5000 + "\x01").ok
+    assert sim.send_voice("补" * 3000).ok
+    assert [len(i.text) for i in seen] == [2000, 2000] and "\x01" not in seen[0].text
+    assert all(i.message_id and i.message_id.startswith("wx") for i in seen)

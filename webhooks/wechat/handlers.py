@@ -23,6 +23,14 @@ Handler = Callable[["Message", Turn], "Reply | None"]
 MESSAGE_HANDLERS: dict[str, Handler] = {}
 EVENT_HANDLERS: dict[str, Handler] = {}
 MAX_KEY_CHARS = 200  # wechat_messages.key
+# What reaches the engine of one message, as on the JSON API: a question, not a document (and a
+# bound on the cost of every pattern the engine runs over it).
+MAX_TEXT_CHARS = 2000
+
+
+def question_text(raw: str) -> str:
+    """A message's text as the engine may see it: cleaned (no NUL, no control characters) and capped."""
+    return clean_text(raw)[:MAX_TEXT_CHARS]
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ def dedupe_key(message: Message, raw: str) -> str:
 # -- messages ----------------------------------------------------------------------------
 @on_message("text")
 def text(message: Message, turn: Turn) -> Reply:
-    return turn(Incoming(message.user, text=clean_text(message.get("Content")), channel="wechat",
+    return turn(Incoming(message.user, text=question_text(message.get("Content")), channel="wechat",
                          message_id=message.client_message_id))
 
 
@@ -125,7 +133,7 @@ def voice(message: Message, turn: Turn) -> Reply:
     recognition = message.get("Recognition")
     if not recognition:
         return Reply(msg("wechat_voice_unrecognised"), "smalltalk")
-    return turn(Incoming(message.user, text=clean_text(recognition), channel="wechat",
+    return turn(Incoming(message.user, text=question_text(recognition), channel="wechat",
                          message_id=message.client_message_id))
 
 
