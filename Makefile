@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench eval chromium clean
+.PHONY: run test faults probe bench eval chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ run: $(STAMP)
 
 test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# Real gunicorn servers broken on purpose: kill -9 mid-dialogue, one MsgId to two workers,
+# PostgreSQL connections dropped under load, simultaneous first messages, slow clients.
+# Ports 5110-5119. .ci/run calls it after `make test`.
+faults: $(STAMP)
+	$(PY) -m pytest -m faults tests/faults
+
+# The hostile probe (scripts/probe.py) against gunicorn on SQLite, then on PostgreSQL.
+probe: $(STAMP)
+	$(PY) scripts/probe.py --spawn sqlite
+	$(PY) scripts/probe.py --spawn postgres
 
 bench: $(STAMP)
 	$(PY) -m bot bench

@@ -63,6 +63,10 @@ def _got(value: Any) -> str:
 
 def _short(value: int | float) -> str:
     """A huge number as people can read it in a message (1e+308, not 309 digits)."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        # An int past a float's range (309+ digits) cannot go through "{:g}": write it from its digits.
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:3]}e+{len(digits) - 1}"
     return f"{value:.3g}" if abs(value) >= 1e15 else number(value)
 
 

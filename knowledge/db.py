@@ -21,7 +21,7 @@ from .models import Clause
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration. A test checks it equals Alembic's head; knowing it here lets a
 # started database skip importing Alembic (half a second of every cold start).
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 _init_lock = threading.Lock()
 
 
@@ -41,7 +41,11 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A database that is down must fail a request fast (the edge answers 503 and WeChat a short
+    # text), not hold a worker thread: bounded connect and pool waits. pre_ping replaces
+    # connections the server dropped (restart, pg_terminate_backend) before they are used.
+    connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args=connect_args)
 
 
 class Database:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -266,3 +266,23 @@ class DialogueEvent(Base):
     user: Mapped[str] = mapped_column(String(128), default="")
     calculator: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(16))  # started | completed
+
+
+class WechatNonce(Base):
+    """Signed (timestamp, nonce) pairs WeChat used in the last minutes, with the message each carried.
+
+    A plain-mode signature covers only the token, timestamp and nonce, not the body, so a
+    captured URL could carry any other message. Each pair is accepted for one message key
+    (WeChat's retries of that message share it); rows older than the clock-skew window are
+    useless, because such timestamps are refused anyway, and are purged."""
+
+    __tablename__ = "wechat_nonces"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of "timestamp|nonce"
+    message_key: Mapped[str] = mapped_column(String(200))  # the dedupe key of the message it signed
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+# What the retention purge (knowledge.retention) deletes by age. Declared here rather than in the
+# classes so the tables' own definitions stay as they were.
+Index("ix_conversations_updated_at", Conversation.updated_at)
+Index("ix_wechat_messages_created_at", WechatMessage.created_at)

@@ -22,6 +22,32 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "",  # e.g. https://jiuye.example.gov.cn, used in WeChat links
     "MATCH_THRESHOLD": None,  # None = the calibrated default in knowledge.matcher
     "DIALOGUE_TTL_HOURS": 24,
+    # API keys that may choose the `user` on POST /api/v1/ask: "name:secret,name2:secret2"
+    "API_KEYS": "",
+    # Security at the edge (webhooks/hardening.py): proxies in front whose X-Forwarded-* headers
+    # are trusted (0 = none), HSTS max-age sent over HTTPS (0 = off), host names this service
+    # answers to (None = any; a list or "a.example,b.example" refuses every other Host with 400).
+    "PROXY_FIX": 0,
+    "HSTS_SECONDS": 0,
+    "TRUSTED_HOSTS": None,
+    # Rate limits (webhooks/ratelimit.py), in the `limits` notation; "" turns one off.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ADDRESS": "120/minute",
+    "RATELIMIT_VISITOR": "30/minute",
+    "RATELIMIT_API_KEY": "600/minute",
+    "RATELIMIT_WECHAT_USER": "30/minute",
+    # Hours the web chat keeps its history in the browser (shared township PCs).
+    "WEB_HISTORY_HOURS": 12,
+    # How long runtime records are kept (knowledge/retention.py); purged every PURGE_EVERY_MINUTES
+    # by each running process and by `flask --app webhooks purge`.
+    "RETENTION": {
+        "QUESTION_LOG_DAYS": 180,
+        "CONVERSATION_DAYS": 30,
+        "ONE_OFF_HOURS": 1.0,
+        "WECHAT_MESSAGE_DAYS": 2,
+        "PURGE_EVERY_MINUTES": 60,
+    },
     "WECHAT": {
         "TOKEN": "",
         "APP_ID": "",
@@ -31,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
         "MAX_BODY_BYTES": 65536,
         "REPLY_DEADLINE_SECONDS": 4.0,
         "STALE_AFTER_SECONDS": 5.0,
+        "MODE": "",  # plain | compatible | safe; empty: safe with an ENCODING_AES_KEY, else plain
+        "MAX_CLOCK_SKEW_SECONDS": 300,  # deliveries signed further from now are refused
     },
 }
 

@@ -40,6 +40,9 @@ from knowledge.service import Snapshot
 TODAY = dt.date(2026, 11, 27)
 PG_ADMIN_URL = os.environ.get("JIUYE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# An API key of the `app` fixture (name "partner"): with it a caller's own `user` ids count.
+API_KEY = "test-partner-key-0123456789"
+API_KEY_HEADER = {"Authorization": f"Bearer {API_KEY}"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,6 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if name.startswith("JIUYE_"):
             del os.environ[name]
     os.environ["JIUYE_CONFIG"] = str(Path(__file__).parent / "data" / "empty-config.toml")
+    # Hundreds of requests from 127.0.0.1 in one session would trip the per-address limit; the
+    # rate-limit tests turn it on in their own app (test_config overrides the environment).
+    os.environ["JIUYE_RATELIMIT_ENABLED"] = "0"
 
 
 @pytest.fixture(scope="session")
@@ -83,12 +89,18 @@ def app(db_path: Path):
     from webhooks import create_app
 
     return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_path}", "TODAY": TODAY.isoformat(),
-                       "SECRET_KEY": "test"})
+                       "SECRET_KEY": "test", "API_KEYS": f"partner:{API_KEY}"})
 
 
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def api_headers() -> dict[str, str]:
+    """The Authorization header of the `app` fixture's API key."""
+    return dict(API_KEY_HEADER)
 
 
 @pytest.fixture()

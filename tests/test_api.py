@@ -3,7 +3,7 @@ import pytest
 
 
 def test_ask_returns_the_reply_contract(client):
-    r = client.post("/api/v1/ask", json={"text": "个人创业贷款最多能贷多少？", "user": "api-1"})
+    r = client.post("/api/v1/ask", json={"text": "个人创业贷款最多能贷多少？"})
     assert r.status_code == 200
     body = r.get_json()
     assert body["kind"] == "answer" and body["clause"] == "10"
@@ -11,9 +11,9 @@ def test_ask_returns_the_reply_contract(client):
     assert body["locale"] == "zh" and isinstance(body["options"], list)
 
 
-def test_conversation_continues_for_the_same_user(client):
-    client.post("/api/v1/ask", json={"text": "菜单", "user": "api-2"})
-    body = client.post("/api/v1/ask", json={"text": "2", "user": "api-2"}).get_json()
+def test_conversation_continues_for_the_same_user_with_an_api_key(client, api_headers):
+    client.post("/api/v1/ask", json={"text": "菜单", "user": "api-2"}, headers=api_headers)
+    body = client.post("/api/v1/ask", json={"text": "2", "user": "api-2"}, headers=api_headers).get_json()
     assert body["kind"] == "menu" and body["options"]
 
 
@@ -22,9 +22,13 @@ def test_conversation_continues_for_the_same_user(client):
     ({"text": "hi", "user": {"a": 1}}, "user"),
     ({"text": "hi", "user": "x" * 200}, "user"),
     ({"text": "hi", "user": "u", "locale": "fr"}, "locale"),
+    ({"text": "hi", "message_id": "has space"}, "message_id"),
+    ({"text": "hi", "message_id": "x" * 65}, "message_id"),
+    ({"text": "hi", "message_id": 12}, "message_id"),
+    ({"text": "问" * 2001}, "text"),
 ])
-def test_bad_fields_are_named(client, payload, field):
-    r = client.post("/api/v1/ask", json=payload)
+def test_bad_fields_are_named(client, api_headers, payload, field):
+    r = client.post("/api/v1/ask", json=payload, headers=api_headers)
     assert r.status_code == 400 and r.get_json()["field"] == field
 
 
@@ -41,7 +45,8 @@ def test_huge_body_is_413_json(client):
 
 
 def test_wrong_method_and_unknown_route(client):
-    assert client.get("/api/v1/ask").status_code == 405
+    r = client.get("/api/v1/ask")
+    assert r.status_code == 405 and {m.strip() for m in r.headers["Allow"].split(",")} == {"OPTIONS", "POST"}
     r = client.get("/api/v1/nope")
     assert r.status_code == 404 and r.get_json()["error"]
 

@@ -5,29 +5,63 @@
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Mapping
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
-from knowledge.settings import load_settings
+from knowledge.apikeys import Keyring
+from knowledge.settings import DEFAULTS, load_settings
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with Chinese kept readable, and never a lone surrogate in the output.
+
+    A lone surrogate (JSON "\\ud800") has no UTF-8 form, so a response that echoes one could not
+    be sent. The edge removes them from input; this is the last line, for any echo it missed."""
+
+    ensure_ascii = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        from .edge import replace_surrogates
+
+        return replace_surrogates(super().dumps(obj, **kwargs))
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.json = SafeJSONProvider(app)
     settings = load_settings(overrides=test_config)
     app.config.from_mapping(settings)
     app.config["JSON_AS_ASCII"] = False
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None, so setdefault was a no-op
         app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    # Flask itself enforces TRUSTED_HOSTS (400 for any other Host); it wants a list, or None for
+    # "any host" (an empty list would refuse every request).
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        hosts = hosts.split(",")
+    app.config["TRUSTED_HOSTS"] = [str(h).strip() for h in hosts or [] if str(h).strip()] or None
+    try:
+        Keyring.from_settings(app.config)
+    except ValueError as exc:  # every key is refused until it is fixed; say so at start, not per request
+        logging.getLogger(__name__).error("%s", exc)
+    if app.config.get("SECRET_KEY") == DEFAULTS["SECRET_KEY"] and not app.testing:
+        logging.getLogger(__name__).warning(
+            "SECRET_KEY is the development default: visitor cookies can be forged and WeChat ids "
+            "hashed with a known key. Set JIUYE_SECRET_KEY to a long random value.")
 
     from . import db
 
     db.init_app(app)
 
-    from . import api, errors
+    from . import api, errors, hardening, housekeeping, ratelimit
 
     errors.init_app(app)
+    hardening.init_app(app)
+    ratelimit.init_app(app)
+    housekeeping.init_app(app)
     app.register_blueprint(api.bp)
 
     # Every surface is imported explicitly: a missing module is an error, not a silently absent page.

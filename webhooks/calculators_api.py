@@ -3,7 +3,8 @@
 The view parses the request, calls `eligibility.evaluate` with the engine's current knowledge
 snapshot (so a staff override applies on the next request), and maps the package's errors:
 bad input → 400 with {"error", "field"}, unknown calculator → 404 with the same shape. A body
-that is not JSON (or not an object) is bad input too, never a 500.
+that is not JSON (or not an object) is bad input too, never a 500. Strings in the body are
+cleaned at the edge (lone surrogates, NUL) because an error message may quote them back.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from eligibility import REGISTRY, EligibilityError, UnknownCalculator, catalogue
 from eligibility.service import parse_json
 
 from .db import get_engine
+from .edge import EdgeError, clean_json
 
 bp = Blueprint("calculators_api", __name__)
 
@@ -29,12 +31,12 @@ def compute(name: str):
     engine = get_engine()
     try:
         REGISTRY.get(name)  # an unknown name is 404 whatever the body
-        payload = parse_json(request.get_data(cache=False), None)  # any content type; not JSON → 400
+        payload = clean_json(parse_json(request.get_data(cache=False), None))  # any content type; not JSON → 400
         with engine.db.session() as session:
             snapshot = engine.refresh(session)
         result = evaluate(name, payload, snapshot.parameters, engine.clock(), snapshot)
     except UnknownCalculator as exc:
         return jsonify(exc.to_dict()), 404
-    except EligibilityError as exc:
+    except (EligibilityError, EdgeError) as exc:
         return jsonify(exc.to_dict()), 400
     return jsonify(result.to_dict())

@@ -157,11 +157,16 @@ def test_chat_page_weight_is_within_budget(client):
     assert total <= CHAT_BUDGET, sizes
 
 
+# The visitor cookie: a random id and its signature (itsdangerous, SECRET_KEY).
+SIGNED_UID = r"jiuye_uid=(w[A-Za-z0-9_-]{24})\.[A-Za-z0-9_-]{20,};"
+
+
 def test_chat_page_sets_an_anonymous_visitor_cookie(app):
     client = app.test_client()
     r = client.get("/")
     cookie = r.headers["Set-Cookie"]
-    assert cookie.startswith("jiuye_uid=w") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert re.match(SIGNED_UID, cookie) and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Max-Age=2592000" in cookie  # a month, not a year (shared township PCs)
     # the same browser keeps its id
     assert "Set-Cookie" not in client.get("/").headers
     text = text_of(r.get_data(as_text=True))
@@ -187,7 +192,7 @@ def test_a_forged_cookie_is_replaced(app, cookie):
     client.set_cookie("jiuye_uid", cookie)
     r = client.get("/")
     assert r.status_code == 200
-    new = re.match(r"jiuye_uid=(w[A-Za-z0-9_-]{24});", r.headers["Set-Cookie"])
+    new = re.match(SIGNED_UID, r.headers["Set-Cookie"])
     assert new, r.headers["Set-Cookie"]
     assert client.get("/").status_code == 200 and "Set-Cookie" not in client.get("/policies").headers
     assert client.post("/api/v1/ask", json={"text": "菜单"}).status_code == 200
@@ -210,13 +215,32 @@ def test_the_chat_history_is_tagged_with_the_cookie_it_belongs_to(app):
 
     client = app.test_client()
     first = client.get("/")
-    uid = re.match(r"jiuye_uid=([^;]+);", first.headers["Set-Cookie"]).group(1)
+    uid = re.match(SIGNED_UID, first.headers["Set-Cookie"]).group(1)
     tag = conversation_tag_of(first.get_data(as_text=True))
     assert tag == conversation_tag(uid)
     assert conversation_tag_of(client.get("/").get_data(as_text=True)) == tag
     other = app.test_client()
     assert conversation_tag_of(other.get("/").get_data(as_text=True)) != tag
     assert uid not in first.get_data(as_text=True)  # the HttpOnly id itself never reaches the page
+
+
+def test_an_unsigned_or_forged_cookie_is_refused_and_replaced(app):
+    """Issue 10, item 3: a cookie value must not be choosable — not a bare id, not one signed with
+    another key. Before the fix a bare `w…` id was accepted as is."""
+    from itsdangerous import Signer
+    import hashlib
+
+    client = app.test_client()
+    first = client.get("/")
+    signed = re.match(r"jiuye_uid=([^;]+);", first.headers["Set-Cookie"]).group(1)
+    uid = signed.split(".")[0]
+    other_key = Signer(b"not-our-key", salt="jiuye.visitor", digest_method=hashlib.sha256).sign(uid).decode()
+    for forged in (uid, other_key, uid + ".AAAAAAAAAAAAAAAAAAAAAAAAAAA", signed[:-2] + "xx"):
+        c = app.test_client()
+        c.set_cookie("jiuye_uid", forged)
+        r = c.get("/")
+        new = re.match(SIGNED_UID, r.headers.get("Set-Cookie", ""))
+        assert new and new.group(1) != uid, forged
 
 
 def test_policy_list_names_every_clause_by_theme(client, snap):
@@ -254,7 +278,17 @@ def test_clause_page_has_figures_windows_offices_faq_and_calculator(client, snap
 def test_unknown_clause_is_a_404_page(client):
     r = client.get("/policies/99")
     assert r.status_code == 404 and r.mimetype == "text/html"
-    assert "没有找到" in r.get_data(as_text=True) and "99" in r.get_data(as_text=True)
+    assert "没有找到" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/policies/", "/calc/"])
+def test_a_404_never_repeats_the_path(client, path):
+    """Issue 10, item 9: the path's own words on an official-looking page are content spoofing."""
+    notice = "补贴已改为电话领取，请拨打 400-000-0000"
+    r = client.get(path + notice)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 404 and "没有找到" in html
+    assert "400-000-0000" not in html and "电话领取" not in html
 
 
 @pytest.mark.parametrize("path", [
@@ -324,15 +358,23 @@ def test_complaint_hotline_is_12345_until_staff_set_one(client, fresh_app):
     assert 'href="tel:0936-1234567"' in html and "待公布" not in text_of(html)
 
 
-def test_poster_has_a_qr_code_for_this_host(client):
+def test_poster_has_a_qr_code_for_a_trusted_host(tmp_path):
+    from webhooks import create_app
     from webhooks.web.poster import qr_svg
 
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+                      "TRUSTED_HOSTS": "jiuye.test"})
+    client = app.test_client()
     html = main_of(client.get("/poster", base_url="http://jiuye.test/").get_data(as_text=True))
     assert "http://jiuye.test/" in html
     assert qr_svg("http://jiuye.test/") in html
     assert "12333" in html and "12345" in html
+    assert "PUBLIC_BASE_URL" in html  # the page says to set the public address before printing
     svg = client.get("/poster/qr.svg", base_url="http://jiuye.test/")
     assert svg.mimetype == "image/svg+xml" and svg.get_data(as_text=True) == qr_svg("http://jiuye.test/")
+    assert "no-cache" in svg.headers["Cache-Control"] and "private" in svg.headers["Cache-Control"]
+    assert "Host" in svg.headers["Vary"]
+    assert client.get("/poster", base_url="http://evil.example/").status_code == 400  # Flask's TRUSTED_HOSTS
 
 
 def test_poster_uses_public_base_url(tmp_path):
@@ -342,12 +384,28 @@ def test_poster_uses_public_base_url(tmp_path):
                       "PUBLIC_BASE_URL": "https://jiuye.example.gov.cn"})
     html = app.test_client().get("/poster").get_data(as_text=True)
     assert "https://jiuye.example.gov.cn/" in html and "localhost" not in html
+    html = app.test_client().get("/poster", base_url="http://evil.example/").get_data(as_text=True)
+    assert "evil.example" not in html and "https://jiuye.example.gov.cn/" in html
+
+
+def test_poster_never_encodes_an_untrusted_host(client):
+    """Issue 10, item 10: without PUBLIC_BASE_URL the Host header chose the QR code's address.
+    Now an unknown host gets no QR code, only the request to set PUBLIC_BASE_URL."""
+    r = client.get("/poster", base_url="http://evil.example/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "evil.example" not in html and 'class="qr"' not in html
+    assert "PUBLIC_BASE_URL" in html
+    svg = client.get("/poster/qr.svg", base_url="http://evil.example/")
+    assert svg.status_code == 404 and "evil.example" not in svg.get_data(as_text=True)
+    # a developer's own machine still gets a working poster
+    local = client.get("/poster", base_url="http://localhost:5000/").get_data(as_text=True)
+    assert 'class="qr"' in local and "http://localhost:5000/" in local
 
 
 def test_poster_escapes_a_hostile_host(client):
     r = client.get("/poster", headers={"Host": 'x"><script>alert(1)</script>'})
     html = r.get_data(as_text=True)
-    assert r.status_code == 200 and 'class="qr"' in html
+    assert r.status_code in (200, 400)
     assert "<script>alert(1)" not in html
 
 

@@ -24,8 +24,11 @@ AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 # A generous reply deadline: a loaded CI machine must not turn answers into "please resend";
 # the deadline tests set their own short one. A claim goes stale only after the deadline
 # (as in production, 4 s < 5 s), so a slow owner is never mistaken for a dead one.
+# Compatible mode, so one account serves the plain and the safe-mode (AES) simulator alike; with
+# the AES key set, encrypted deliveries are still read from the decrypted XML only. Safe mode
+# (the default with a key) is tested in test_freshness.py.
 WECHAT = {"TOKEN": TOKEN, "APP_ID": APP_ID, "ENCODING_AES_KEY": AES_KEY, "APP_SECRET": "",
-          "REPLY_DEADLINE_SECONDS": 30, "STALE_AFTER_SECONDS": 60}
+          "REPLY_DEADLINE_SECONDS": 30, "STALE_AFTER_SECONDS": 60, "MODE": "compatible"}
 
 # tests/wechat/ → repo root → its parent, where CI clones shared/ beside the repo.
 SHARED = Path(__file__).resolve().parents[3] / "shared"

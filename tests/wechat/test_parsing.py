@@ -73,9 +73,11 @@ def test_a_false_encoding_declaration_is_read_as_utf8(wechat_any):
 
 
 def _signed(sim) -> dict[str, str]:
+    """A plain-mode signature as WeChat makes one: now, and a nonce never used before (a used
+    one with another body is refused as a replay)."""
     from webhooks.wechat import security
 
-    ts, nonce = str(int(time.time())), "99"
+    ts, nonce = str(int(time.time())), security.new_nonce()
     return {"timestamp": ts, "nonce": nonce, "signature": security.sign(sim.settings.token, ts, nonce)}
 
 

@@ -30,9 +30,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def processed(app, user: str) -> int:
-    """How many times the engine handled a text from `user` (it logs each question once)."""
+    """How many times the engine handled a text from `user` (it logs each question once, under the
+    keyed hash of the openid)."""
+    from webhooks.identity import wechat_user
+
+    with app.app_context():
+        key = wechat_user(user)
     with app.extensions["jiuye.db"].init().session() as s:
-        return s.scalar(select(func.count()).select_from(QuestionLog).where(QuestionLog.user == f"wechat:{user}"))
+        return s.scalar(select(func.count()).select_from(QuestionLog).where(QuestionLog.user == key))
 
 
 def text_message(user: str, content: str, msg_id: int) -> str:
@@ -243,7 +248,7 @@ from webhooks.wechat.store import MessageStore
 
 url, wechat, xml, aes = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4] == "aes"
 arrivals, expected = Path(sys.argv[5]), int(sys.argv[6])
-app = create_app({"TESTING": True, "DATABASE_URL": url, "TODAY": "%s", "WECHAT": wechat})
+app = create_app({"TESTING": True, "DATABASE_URL": url, "TODAY": "%s", "WECHAT": wechat, "SECRET_KEY": "test"})
 with app.app_context():
     get_engine()  # warm, as a running worker is
 begin, handle = MessageStore.begin, Engine.handle

@@ -52,6 +52,10 @@ def yuan(amount: Any) -> str:
     return format_value("CNY", amount) if amount >= 10000 and amount % 10000 == 0 else f"{amount}元"
 
 
+# Never the path's own words: /calc/<any sentence> must not print that sentence on an official page.
+NO_SUCH_CALCULATOR = "没有这个测算项目，请从测算列表中选择。"
+
+
 @bp.get("/calc")
 def calculators():
     """Every calculator, with the clause it computes."""
@@ -71,7 +75,7 @@ def calculator(name: str):
 
     spec = next((c for c in _catalogue() if c["name"] == name), None)
     if spec is None:
-        return not_found(f"没有名为“{name}”的测算。")
+        return not_found(NO_SUCH_CALCULATOR)
     schema = spec["input_schema"]
     snap = snapshot()
     clause = snap.clauses.get(str(spec.get("clause")))
@@ -83,7 +87,7 @@ def calculator(name: str):
         try:
             res = evaluate(name, payload_from_form(schema, request.form), snap.parameters, today(), snap)
         except UnknownCalculator:
-            return not_found(f"没有名为“{name}”的测算。")
+            return not_found(NO_SUCH_CALCULATOR)
         except EligibilityError as exc:
             error = exc.to_dict()
         else:

@@ -1,10 +1,13 @@
-"""The chat page `/`: a WeChat-style conversation over POST /api/v1/ask."""
+"""The chat page `/`: a WeChat-style conversation over POST /api/v1/ask, and 清除记录."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, current_app, jsonify, render_template, request
 
 from bot.i18n import msg
+from knowledge.retention import forget_conversation
 
+from ..db import get_db
+from ..identity import issue_new_visitor, visitor_id
 from .common import bp, conversation_tag, ensure_visitor, identity_lines
 
 # Catalog keys the chat script needs, sent with the page (key in the script → catalog key).
@@ -13,6 +16,7 @@ SCRIPT_STRINGS = {
     "not_eligible": "web_not_eligible", "office_decides": "web_office_decides", "at_most": "web_at_most",
     "expired": "web_expired", "choose": "web_choose", "typing": "web_typing", "retry": "web_retry",
     "error": "web_error", "offline": "web_offline", "result_title": "web_result_title",
+    "clear_confirm": "web_clear_confirm",
 }
 
 
@@ -21,4 +25,27 @@ def chat():
     """The assistant as a chat page; the jiuye_uid cookie (set on this response) keys the conversation."""
     strings = {name: msg(key) for name, key in SCRIPT_STRINGS.items()}
     return render_template("web/chat.html", strings=strings, conversation=conversation_tag(ensure_visitor()),
-                           identity=identity_lines())
+                           history_hours=history_hours(), identity=identity_lines())
+
+
+def history_hours() -> float:
+    """How long the page keeps its history in the browser (WEB_HISTORY_HOURS; shared township PCs)."""
+    try:
+        return max(0.0, float(current_app.config.get("WEB_HISTORY_HOURS", 12)))
+    except (TypeError, ValueError):
+        return 12.0
+
+
+@bp.post("/chat/forget")
+def forget():
+    """清除记录: delete this browser's conversation on the server and give it a new visitor id.
+
+    Only a script can send JSON here (a cross-site form cannot), and the SameSite cookie is not
+    sent cross-site anyway: no other site can wipe a visitor's conversation."""
+    if not request.is_json:
+        abort(415)
+    uid = visitor_id()
+    if uid is not None:
+        with get_db().session() as s:
+            forget_conversation(s, f"web:{uid}")
+    return jsonify({"conversation": conversation_tag(issue_new_visitor())})

@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
 from bot.i18n import msg
 from eligibility import today as county_today
@@ -16,16 +16,9 @@ from knowledge.runtime import THEMES, theme_of  # noqa: F401  (pages import them
 from knowledge.service import Snapshot
 
 from ..db import get_knowledge
+from ..identity import ensure_visitor, visitor_id
 
 bp = Blueprint("web", __name__)
-
-UID_COOKIE = "jiuye_uid"
-UID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-UID_MAX_AGE = 365 * 24 * 3600
-# Everything a page needs comes from this app: a county intranet or a weak link must not break it.
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
-
 
 ASSET_DIR = "web/"
 ASSET_MAX_AGE = 365 * 24 * 3600
@@ -66,22 +59,6 @@ def today() -> dt.date:
     return county_today(current_app.config)
 
 
-def visitor_id() -> str | None:
-    """The id in this browser's jiuye_uid cookie, or None when it is absent or not one of ours."""
-    uid = request.cookies.get(UID_COOKIE, "")
-    return uid if UID_RE.match(uid) else None
-
-
-def ensure_visitor() -> str:
-    """This browser's id; a new one (sent as the cookie with this response) when it has none."""
-    uid = visitor_id()
-    if uid is None:
-        if "new_uid" not in g:
-            g.new_uid = "w" + secrets.token_urlsafe(18)
-        uid = g.new_uid
-    return uid
-
-
 def conversation_tag(uid: str) -> str:
     """A short one-way tag of the visitor id: the chat script keeps its local history under it, so a
     browser whose cookie was lost or replaced does not show a conversation the server no longer has."""
@@ -106,17 +83,17 @@ def cn_date(day: dt.date | None) -> str:
 
 
 @bp.after_request
-def visitor_cookie_and_headers(response: Response) -> Response:
-    """Give each browser a stable anonymous id (the chat's conversation key) and lock pages to this app."""
+def visitor_cookie(response: Response) -> Response:
+    """Give each browser a stable anonymous id (the chat's conversation key); the app-wide hook in
+    webhooks.hardening sends it, with the security headers every response carries."""
     if visitor_id() is None and response.status_code < 400:
-        response.set_cookie(UID_COOKIE, ensure_visitor(), max_age=UID_MAX_AGE,
-                            httponly=True, samesite="Lax", secure=request.is_secure)
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+        ensure_visitor()
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-cache")
     return response
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def configured_base_url() -> str:
@@ -124,9 +101,22 @@ def configured_base_url() -> str:
     return (snapshot().identity.get("public_base_url") or current_app.config.get("PUBLIC_BASE_URL") or "").strip()
 
 
-def public_base_url() -> str:
-    """Where residents reach the assistant: the configured address, else the address this request came to."""
-    return (configured_base_url() or request.host_url).rstrip("/") + "/"
+def public_base_url() -> str | None:
+    """Where residents reach the assistant, for the poster's QR code: the configured address; else
+    the address this request came to when its host is trusted — listed in TRUSTED_HOSTS (Flask
+    refuses every other Host then) or a loopback name on a developer's machine; else None.
+
+    The Host header is the client's to choose: trusted blindly, one request could have the
+    poster (or a cache in front of it) carry a QR code to any site."""
+    base = configured_base_url()
+    if base:
+        return base.rstrip("/") + "/"
+    hostname = (urlsplit("//" + request.host).hostname or "").lower()
+    if current_app.config.get("TRUSTED_HOSTS") or hostname in LOOPBACK_HOSTS:
+        return request.host_url.rstrip("/") + "/"
+    current_app.logger.warning("poster: no public address is set and host %r is not trusted; no QR code",
+                               request.host[:100])
+    return None
 
 
 def identity_lines() -> dict[str, str]:

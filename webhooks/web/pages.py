@@ -21,7 +21,13 @@ OFFICE_KINDS = (("county", "县直部门"), ("township", "各乡镇"), ("central
                 ("bank", "经办银行"))
 
 
+# A fixed sentence: the page never repeats the unknown path, which anyone can fill with a
+# false notice ("补贴已改为电话领取，请拨打…") on an official-looking page.
+NO_SUCH_CLAUSE = "没有找到这一条政策，请从政策清单中选择。"
+
+
 def not_found(message: str):
+    """The site's 404 page with a fixed `message` (never text taken from the request)."""
     return render_template("web/404.html", message=message), 404
 
 
@@ -84,7 +90,7 @@ def policy(clause_id: str):
     snap = snapshot()
     clause = snap.clauses.get(clause_id)
     if clause is None:
-        return not_found(f"没有找到编号为“{clause_id}”的政策条款。")
+        return not_found(NO_SUCH_CLAUSE)
     day = today()
     view = snap.parameters.at(day)
     faqs = [f for f in snap.faqs if f.clause == clause_id]

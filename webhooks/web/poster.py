@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, render_template
+from flask import Response, abort, current_app, make_response, render_template
 from markupsafe import Markup, escape
 
 from knowledge.runtime import THEMES
@@ -32,19 +32,32 @@ def qr_svg(url: str) -> str:
     return svg
 
 
+def _private(response: Response) -> Response:
+    # The address may come from the request's (trusted) Host: no shared cache may keep one
+    # host's poster for another.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Host")
+    return response
+
+
 @bp.get("/poster")
 def poster():
-    """A4 poster: QR code to the chat page (PUBLIC_BASE_URL, else this host), themes, hotlines."""
+    """A4 poster: QR code to the chat page (PUBLIC_BASE_URL, else a trusted host), themes, hotlines."""
     url = public_base_url()
+    configured = bool(configured_base_url())
     themes = [msg(f"theme_{theme}") for theme, _ in THEMES][:8]
     snap = snapshot()
-    return render_template("web/poster.html", url=url, qr=Markup(qr_svg(url)), themes=themes,
+    html = render_template("web/poster.html", url=url, qr=Markup(qr_svg(url)) if url else None, themes=themes,
                            complaint=snap.complaint_hotline, complaint_published=snap.complaint_published,
-                           identity=identity_lines(), address_unset=not configured_base_url())
+                           identity=identity_lines(), configured=configured)
+    return _private(make_response(html))
 
 
 @bp.get("/poster/qr.svg")
 def poster_qr():
-    """The same QR code as a file, for staff who make their own notices."""
-    return Response(qr_svg(public_base_url()), mimetype="image/svg+xml",
-                    headers={"Content-Disposition": 'inline; filename="jiuye-qr.svg"'})
+    """The same QR code as a file, for staff who make their own notices (404 without a trusted address)."""
+    url = public_base_url()
+    if url is None:
+        abort(404)
+    return _private(Response(qr_svg(url), mimetype="image/svg+xml",
+                             headers={"Content-Disposition": 'inline; filename="jiuye-qr.svg"'}))

@@ -13,7 +13,7 @@ import threading
 from flask import Flask
 
 from .cli import wechat_cli
-from .config import WeChatSettings
+from .config import MODES, WeChatSettings
 from .views import bp
 
 __all__ = ["bp", "init_app"]
@@ -23,9 +23,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(wechat_cli)
     config = WeChatSettings.from_config(app.config)
+    log = logging.getLogger(__name__)
     if config.aes_key and not config.aes_ready:
-        logging.getLogger(__name__).error(
-            "WECHAT.ENCODING_AES_KEY must be 43 characters and APP_ID set; safe-mode messages cannot be read")
+        log.error("WECHAT.ENCODING_AES_KEY must be 43 characters and APP_ID set; safe-mode messages cannot be read")
+    if config.mode_setting and config.mode_setting not in MODES:
+        log.error("WECHAT.MODE must be one of %s; using %s", "|".join(MODES), config.mode)
+    if config.mode == "safe" and not config.aes_ready:
+        log.error("WECHAT.MODE is safe but no valid ENCODING_AES_KEY/APP_ID is set: no message can be read")
     if config.token and not app.testing:
         # A configured account serves WeChat: build the engine now, not inside the first
         # message's 5 seconds.

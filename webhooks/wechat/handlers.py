@@ -14,6 +14,7 @@ from typing import Any, Callable
 from bot.i18n import msg
 from bot.reply import Incoming, Reply
 
+from ..edge import clean_text
 from .xmlsafe import field
 
 Turn = Callable[[Incoming], Reply]
@@ -22,13 +23,26 @@ Handler = Callable[["Message", Turn], "Reply | None"]
 MESSAGE_HANDLERS: dict[str, Handler] = {}
 EVENT_HANDLERS: dict[str, Handler] = {}
 MAX_KEY_CHARS = 200  # wechat_messages.key
+# What reaches the engine of one message, as on the JSON API: a question, not a document (and a
+# bound on the cost of every pattern the engine runs over it).
+MAX_TEXT_CHARS = 2000
+
+
+def question_text(raw: str) -> str:
+    """A message's text as the engine may see it: cleaned (no NUL, no control characters) and capped."""
+    return clean_text(raw)[:MAX_TEXT_CHARS]
 
 
 @dataclass(frozen=True)
 class Message:
-    """A parsed message or event (the children of <xml>), with the fields the channel uses."""
+    """A parsed message or event (the children of <xml>), with the fields the channel uses.
+
+    `user` is the follower's conversation key for the engine — a keyed hash of the openid
+    (webhooks.identity.wechat_user), so the database never holds the openid; replies still go
+    to `source`, the real openid."""
 
     data: dict[str, Any]
+    user: str = ""
 
     def get(self, name: str) -> str:
         return field(self.data, name)
@@ -56,8 +70,10 @@ class Message:
         return self.type == "event" or self.type.startswith("device_")
 
     @property
-    def user(self) -> str:
-        return f"wechat:{self.source}"
+    def client_message_id(self) -> str | None:
+        """WeChat's MsgId as the engine's message id: a redelivery is answered from storage."""
+        msg_id = self.get("MsgId")
+        return f"wx{msg_id}" if msg_id.isascii() and msg_id.isdigit() and len(msg_id) <= 30 else None
 
 
 def on_message(*types: str) -> Callable[[Handler], Handler]:
@@ -107,7 +123,8 @@ def dedupe_key(message: Message, raw: str) -> str:
 # -- messages ----------------------------------------------------------------------------
 @on_message("text")
 def text(message: Message, turn: Turn) -> Reply:
-    return turn(Incoming(message.user, text=message.get("Content"), channel="wechat"))
+    return turn(Incoming(message.user, text=question_text(message.get("Content")), channel="wechat",
+                         message_id=message.client_message_id))
 
 
 @on_message("voice")
@@ -116,7 +133,8 @@ def voice(message: Message, turn: Turn) -> Reply:
     recognition = message.get("Recognition")
     if not recognition:
         return Reply(msg("wechat_voice_unrecognised"), "smalltalk")
-    return turn(Incoming(message.user, text=recognition, channel="wechat"))
+    return turn(Incoming(message.user, text=question_text(recognition), channel="wechat",
+                         message_id=message.client_message_id))
 
 
 @on_message("image", "video", "shortvideo", "location", "link", "file", "miniprogrampage")

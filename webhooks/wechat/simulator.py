@@ -75,10 +75,11 @@ class SimulatedReply:
 class WeChatSimulator:
     """WeChat's side of the conversation, through the app's test client."""
 
-    def __init__(self, app: Flask, *, aes: bool = False, user: str | None = None, account: str = ACCOUNT):
+    def __init__(self, app: Flask, *, aes: bool | None = None, user: str | None = None, account: str = ACCOUNT):
         self.app = app
         self.client = app.test_client()
-        self.aes = aes
+        # Unless told, encrypt exactly when the account only accepts safe mode (as WeChat does).
+        self.aes = aes if aes is not None else WeChatSettings.from_config(app.config).mode == "safe"
         self.user = user or "o_sim_" + uuid.uuid4().hex[:16]
         self.account = account
 

@@ -4,9 +4,15 @@
     POST /wechat                 a message or event; the reply is XML, or `success`
     GET  /wechat/answer/<faq_id> the whole of an answer that was cut to fit WeChat's 2048 bytes
 
-Errors are mapped here, once: bad signature 403, body over the limit 413, a body
-that is not a WeChat XML document 400. Anything unexpected is logged and answered
-`success` (or an apology to the sender) — never a 500 or a traceback to WeChat.
+A POST is authentic only when its signature holds, its timestamp is within five minutes and
+its (timestamp, nonce) has signed no other message (webhooks.wechat.replay). WECHAT.MODE
+decides what is read: safe mode requires encrypt_type=aes and reads only the decrypted XML.
+
+Errors are mapped here, once: bad signature, stale timestamp, replayed nonce or a plain
+delivery in safe mode 403; body over the limit 413; a body that is not a WeChat XML document
+400. A failure while answering (engine error, database down) is an apology to the sender that
+is NOT stored as the message's reply, so WeChat's retry of it is processed afresh. Never a
+500 or a traceback to WeChat.
 """
 from __future__ import annotations
 
@@ -23,10 +29,13 @@ from bot.engine import Engine
 from bot.i18n import msg
 from bot.reply import Reply
 
+from .. import ratelimit
 from ..db import get_db, get_engine
-from . import render, security, xmlsafe
+from ..errors import drain_refused_body, is_database_down
+from ..identity import wechat_user
+from . import render, replay, security, xmlsafe
 from .config import WeChatSettings
-from .errors import BodyTooLarge, MalformedMessage, WeChatChannelError
+from .errors import BadSignature, BodyTooLarge, MalformedMessage, WeChatChannelError
 from .handlers import Handler, Message, dedupe_key, route
 from .replies import text_reply
 from .store import MessageStore
@@ -42,6 +51,7 @@ class ChannelState:
     """Per-app objects: the dedupe store and the small pool that enforces the reply deadline."""
 
     store: MessageStore | None = None
+    nonces: replay.NonceGuard | None = None
     executor: ThreadPoolExecutor | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     engine_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -53,6 +63,13 @@ class ChannelState:
                     self.store = MessageStore(get_db(), stale_after=settings.stale_after)
         self.store.stale_after = settings.stale_after
         return self.store
+
+    def get_nonces(self) -> replay.NonceGuard:
+        if self.nonces is None:
+            with self.lock:
+                if self.nonces is None:
+                    self.nonces = replay.NonceGuard(get_db())
+        return self.nonces
 
     def get_executor(self) -> ThreadPoolExecutor:
         if self.executor is None:
@@ -89,6 +106,7 @@ class Inbound:
     data: dict[str, Any]
     encrypted: bool
     nonce: str
+    timestamp: str = ""
 
 
 # -- GET: URL verification -----------------------------------------------------------------
@@ -113,15 +131,21 @@ def receive() -> Response:
         inbound = read_delivery(config)
     except WeChatChannelError as exc:
         log.warning("wechat delivery refused (%s): %s", exc.status, exc.message)
+        if isinstance(exc, BodyTooLarge):
+            drain_refused_body()  # keep the connection usable for the next delivery
         return plain(exc.code, exc.status)
     except Exception:  # noqa: BLE001 — the edge: log it, never show WeChat a 500
         log.exception("wechat delivery could not be read")
         return plain(SUCCESS)
     try:
         answer = respond(inbound, config, started)
-    except Exception:  # noqa: BLE001
-        log.exception("wechat delivery could not be answered")
-        answer = SUCCESS
+    except WeChatChannelError as exc:  # a replayed nonce
+        log.warning("wechat delivery refused (%s): %s", exc.status, exc.message)
+        return plain(exc.code, exc.status)
+    except Exception as exc:  # noqa: BLE001 — e.g. the database is down before the message could be claimed
+        log.warning("wechat delivery could not be answered (%s)", exc.__class__.__name__,
+                    exc_info=not is_database_down(exc))
+        answer = apology(inbound, "wechat_busy" if is_database_down(exc) else "wechat_error")
     if answer == SUCCESS:
         return plain(SUCCESS)
     if inbound.encrypted:
@@ -131,6 +155,14 @@ def receive() -> Response:
             log.exception("wechat reply could not be encrypted")
             return plain(SUCCESS)
     return Response(answer, mimetype="application/xml")
+
+
+def apology(inbound: Inbound, key: str = "wechat_error") -> str:
+    """A short text back to the sender (never stored as the message's reply), or `success`."""
+    message = Message(inbound.data)
+    if not message.source or not message.type:
+        return SUCCESS
+    return text_reply(message.source, message.target, msg(key))
 
 
 def read_body(limit: int) -> bytes:
@@ -152,14 +184,25 @@ def read_body(limit: int) -> bytes:
 
 
 def read_delivery(config: WeChatSettings) -> Inbound:
-    """Check size and signature, decrypt in safe mode, and parse: the delivery as a dict."""
+    """Check size, signature and timestamp, decrypt, and parse, as WECHAT.MODE says.
+
+    safe: only encrypted deliveries (encrypt_type=aes, msg_signature over the Encrypt value),
+    read from the decrypted XML — dropping encrypt_type is refused, never a downgrade.
+    compatible: an encrypted delivery is read from the decrypted XML only (the plain fields
+    beside Encrypt are not signed by anything); a plain one is accepted as in plain mode.
+    plain: the plain fields, under the `signature` of token, timestamp and nonce."""
     body = read_body(config.max_body)
     args = request.args
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
-    if args.get("encrypt_type", "raw").lower() != "aes":
+    mode = config.mode
+    encrypted_request = args.get("encrypt_type", "raw").lower() == "aes"
+    if mode == "safe" and not encrypted_request:
+        raise BadSignature("safe mode: only encrypted deliveries (encrypt_type=aes) are accepted")
+    if mode == "plain" or not encrypted_request:
         security.require_signature(config.token, args.get("signature"), timestamp, nonce)
+        replay.require_fresh(timestamp, config.max_skew)
         data = xmlsafe.parse(body)
-        return Inbound(body.decode("utf-8"), data, encrypted=False, nonce=nonce)
+        return Inbound(body.decode("utf-8"), data, encrypted=False, nonce=nonce, timestamp=timestamp)
 
     # Safe and compatible mode: msg_signature signs the Encrypt value as well.
     envelope = xmlsafe.parse(body)
@@ -167,56 +210,92 @@ def read_delivery(config: WeChatSettings) -> Inbound:
     if not encrypted:
         raise MalformedMessage("encrypt_type=aes without an Encrypt element")
     security.require_signature(config.token, args.get("msg_signature"), timestamp, nonce, encrypted)
+    replay.require_fresh(timestamp, config.max_skew)
     if not config.aes_ready:
-        # Compatible mode still carries the plain fields; safe mode has nothing else to read.
+        if mode == "compatible":
+            # No key to decrypt with: compatible mode still carries the plain fields.
+            log.error("encrypted delivery, but WECHAT.ENCODING_AES_KEY / APP_ID are not set or invalid; "
+                      "reading the plain fields (compatible mode)")
+            plain_fields = {k: v for k, v in envelope.items() if k != "Encrypt"}
+            return Inbound(body.decode("utf-8"), plain_fields, encrypted=False, nonce=nonce, timestamp=timestamp)
         log.error("safe-mode delivery, but WECHAT.ENCODING_AES_KEY / APP_ID are not set or invalid")
-        return Inbound(body.decode("utf-8"), envelope, encrypted=False, nonce=nonce)
+        return Inbound(body.decode("utf-8"), {}, encrypted=False, nonce=nonce, timestamp=timestamp)
     xml = security.decrypt(config.token, config.aes_key, config.app_id, encrypted)
-    return Inbound(xml, xmlsafe.parse(xml), encrypted=True, nonce=nonce)
+    return Inbound(xml, xmlsafe.parse(xml), encrypted=True, nonce=nonce, timestamp=timestamp)
 
 
 def respond(inbound: Inbound, config: WeChatSettings, started: float) -> str:
-    """The plain reply XML (or `success`), processed once per delivery key."""
-    message = Message(inbound.data)
+    """The plain reply XML (or `success`), processed once per delivery key.
+
+    Only a real answer is stored as the message's reply. An engine error is an apology and the
+    claim is given back, so WeChat's retry (or the person's resend) is processed afresh. A
+    deadline miss answers "still working" now while the job goes on and stores its answer for
+    the retry."""
+    # The engine sees a keyed hash of the openid, never the openid (webhooks.identity).
+    message = Message(inbound.data, user=wechat_user(xmlsafe.field(inbound.data, "FromUserName")))
+    key = dedupe_key(message, inbound.xml)
+    channel = state()
+    channel.get_nonces().admit(inbound.timestamp, inbound.nonce, key)  # ReplayedNonce: another message
     handler = route(message)
     if handler is None:
         return SUCCESS
     deadline = started + config.deadline
-    channel = state()
     store = channel.get_store(config)
-    key = dedupe_key(message, inbound.xml)
     claim = store.begin(key, wait_until=deadline)
     if claim.reply is not None:
         return claim.reply
     if claim.busy:  # another worker is still on it; this delivery must not wait past the deadline
         return text_reply(message.source, message.target, msg("wechat_slow"))
+    if ratelimit.limiter().hit("wechat_user", message.user):
+        store.release(key, claim.token)  # not answered: a later delivery of it may be
+        return text_reply(message.source, message.target, msg("wechat_rate_limited"))
+    base_url = public_base_url(config)
     try:
-        reply = run_before(deadline, handler, message)
-        answer = to_xml(message, reply, config)
+        return run_before(deadline, handler, message, store, key, claim.token, base_url)
     except FutureTimeout:
-        log.warning("wechat reply for %s missed the %.1fs deadline", key, config.deadline)
-        answer = text_reply(message.source, message.target, msg("wechat_slow"))
+        log.warning("wechat reply for %s missed the %.1fs deadline; the answer is stored for the retry",
+                    key, config.deadline)
+        return text_reply(message.source, message.target, msg("wechat_slow"))
+    except Exception as exc:  # noqa: BLE001
+        log.warning("wechat handler failed for %s (%s); the claim is released for a retry", key,
+                    exc.__class__.__name__, exc_info=not is_database_down(exc))
+        release_quietly(store, key, claim.token)
+        return text_reply(message.source, message.target,
+                          msg("wechat_busy" if is_database_down(exc) else "wechat_error"))
+
+
+def release_quietly(store: MessageStore, key: str, token: str) -> None:
+    """Give the claim back; with the database down this fails too, and the claim then goes stale."""
+    try:
+        store.release(key, token)
     except Exception:  # noqa: BLE001
-        log.exception("wechat handler failed for %s", key)
-        answer = text_reply(message.source, message.target, msg("wechat_error"))
-    return store.finish(key, claim.token, answer)
+        log.warning("could not release the claim on %s; it is taken over once stale", key)
 
 
-def run_before(deadline: float, handler: Handler, message: Message) -> Reply | None:
-    """Run the handler (and the engine) on the pool; give up waiting at the deadline."""
+def run_before(deadline: float, handler: Handler, message: Message, store: MessageStore, key: str,
+               token: str, base_url: str) -> str:
+    """Answer on the pool and store the answer there; wait for it until the deadline.
+
+    The job stores its own answer, so one that finishes after the deadline still serves the
+    retry; a job that fails gives the claim back instead of storing an error."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-    def job() -> Reply | None:
-        return handler(message, engine(app).handle)
+    def job() -> str:
+        try:
+            answer = to_xml(message, handler(message, engine(app).handle), base_url)
+        except BaseException:
+            release_quietly(store, key, token)
+            raise
+        return store.finish(key, token, answer)
 
     future = state(app).get_executor().submit(job)
     return future.result(timeout=max(0.01, deadline - time.monotonic()))
 
 
-def to_xml(message: Message, reply: Reply | None, config: WeChatSettings) -> str:
+def to_xml(message: Message, reply: Reply | None, base_url: str) -> str:
     if reply is None:
         return SUCCESS
-    text = render.to_text(reply, base_url=public_base_url(config))
+    text = render.to_text(reply, base_url=base_url)
     return text_reply(message.source, message.target, text) if text else SUCCESS
 
 
@@ -232,8 +311,7 @@ ANSWER_PAGE = """<!doctype html>
 <html lang="zh"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ question }}</title>
-<style>body{font:17px/1.7 system-ui,sans-serif;max-width:40em;margin:0 auto;padding:1em}
-h1{font-size:1.2em}p.answer{white-space:pre-wrap}.basis{color:#555}</style></head>
+<link rel="stylesheet" href="{{ asset('web/answer.css') }}"></head>
 <body><h1>{{ question }}</h1>
 <p class="answer">{{ answer }}</p>
 <p class="basis">{{ basis }} · <a href="{{ clause_url }}">{{ clause_link }}</a></p>

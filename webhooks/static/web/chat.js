@@ -2,13 +2,19 @@
    Talks to POST /api/v1/ask; the conversation key is the jiuye_uid cookie the page set,
    and a short history stays in localStorage so a reload shows the same conversation. The
    history is kept under a tag of that cookie (data-conversation): when the cookie is lost or
-   replaced, the server starts afresh and so does the page. */
+   replaced, the server starts afresh and so does the page. It is dropped after
+   data-history-hours without a message (shared township PCs), and 清除记录 drops it at once,
+   with the conversation on the server.
+   Each question carries a fresh message_id; a retry after a lost response sends the same id,
+   so the server answers it once (a dialogue answer is never applied to the next question). */
 (function () {
   'use strict';
   var KEY = 'jiuye_chat_v2', MAX = 40, TIMEOUT = 20000;
   var S = JSON.parse(document.getElementById('strings').textContent);
   var log = document.getElementById('log');
   var conv = log.getAttribute('data-conversation') || '';
+  var hours = parseFloat(log.getAttribute('data-history-hours'));
+  var KEEP = (isFinite(hours) ? hours : 12) * 3600 * 1000;
   var form = document.getElementById('ask');
   var input = document.getElementById('q');
   var busy = false;
@@ -17,12 +23,24 @@
   function load() {
     try {
       var h = JSON.parse(localStorage.getItem(KEY) || 'null');
-      return (h && h.conv === conv && Array.isArray(h.items)) ? h.items : [];
+      var fresh = h && typeof h.saved === 'number' && Date.now() - h.saved < KEEP;
+      if (!fresh) { localStorage.removeItem(KEY); return []; }
+      return (h.conv === conv && Array.isArray(h.items)) ? h.items : [];
     } catch (e) { return []; }
   }
   function save() {
     history = history.slice(-MAX);
-    try { localStorage.setItem(KEY, JSON.stringify({ conv: conv, items: history })); } catch (e) { /* full or private mode */ }
+    try {
+      localStorage.setItem(KEY, JSON.stringify({ conv: conv, saved: Date.now(), items: history }));
+    } catch (e) { /* full or private mode */ }
+  }
+  // A fresh id per question: 24 hex digits from the browser's random source.
+  function newId() {
+    var a = new Uint8Array(12), s = 'm', i;
+    if (window.crypto && window.crypto.getRandomValues) { window.crypto.getRandomValues(a); }
+    else { for (i = 0; i < a.length; i++) { a[i] = Math.floor(Math.random() * 256); } }
+    for (i = 0; i < a.length; i++) { s += ('0' + a[i].toString(16)).slice(-2); }
+    return s;
   }
   function el(tag, cls, text) {
     var n = document.createElement(tag);
@@ -165,20 +183,23 @@
     for (var i = 0; i < bs.length; i++) { bs[i].disabled = on; }
   }
 
-  function failed(text, label, silent, why) {
+  function failed(text, label, silent, why, id) {
     var x = msgBox('bot');
     x.m.classList.add('error');
     x.b.appendChild(el('p', 'text', why));
     var btn = el('button', 'btn retry', S.retry);
     btn.type = 'button';
-    btn.addEventListener('click', function () { x.m.remove(); send(text, label, silent, true); });
+    // the same message_id: if the server did answer and only the response was lost, it answers
+    // again from storage instead of applying the message twice
+    btn.addEventListener('click', function () { x.m.remove(); send(text, label, silent, true, id); });
     x.b.appendChild(btn);
     toBottom();
   }
 
-  function send(text, label, silent, retry) {
+  function send(text, label, silent, retry, id) {
     text = String(text || '').trim();
     if (!text || busy) { return; }
+    id = id || newId();
     if (!silent && !retry) {
       renderMe(label || text);
       history.push({ me: label || text });
@@ -193,23 +214,42 @@
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
       credentials: 'same-origin',
-      body: JSON.stringify({ text: text }),
+      body: JSON.stringify({ text: text, message_id: id }),
       signal: ctl ? ctl.signal : undefined
     }).then(function (r) {
       // a proxy's or server's error page is not JSON: say "try later", not "no network"
       return r.json().then(function (d) { return { ok: r.ok, d: d }; }, function () { return { ok: false, d: null }; });
     }).then(function (res) {
       clearTimeout(timer); wait.remove(); setBusy(false);
-      if (!res.ok) { failed(text, label, silent, (res.d && res.d.error) || S.error); return; }
+      if (!res.ok) { failed(text, label, silent, (res.d && res.d.error) || S.error, id); return; }
       var m = renderBot(res.d, true);
       history.push({ bot: res.d });
       save();
       toTop(m);
     }).catch(function () {
       clearTimeout(timer); wait.remove(); setBusy(false);
-      failed(text, label, silent, S.offline);
+      failed(text, label, silent, S.offline, id);
     });
   }
+
+  // 清除记录: forget this browser's conversation here and on the server, then start afresh.
+  function clearHistory() {
+    if (busy || !window.confirm(S.clear_confirm)) { return; }
+    try { localStorage.removeItem(KEY); } catch (e) { /* private mode */ }
+    history = [];
+    while (log.firstChild) { log.removeChild(log.firstChild); }
+    setBusy(true);
+    fetch('/chat/forget', {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' }, body: '{}'
+    }).then(function (r) { return r.ok ? r.json() : null; }, function () { return null; }).then(function (d) {
+      if (d && d.conversation) { conv = d.conversation; log.setAttribute('data-conversation', conv); }
+      setBusy(false);
+      send('菜单', null, true);
+    });
+  }
+  var clearBtn = document.getElementById('clear-btn');
+  if (clearBtn) { clearBtn.hidden = false; clearBtn.addEventListener('click', clearHistory); }
 
   form.addEventListener('submit', function (e) {
     e.preventDefault();
@@ -223,11 +263,17 @@
   // Restore the conversation; a first visit opens with the menu (nothing is re-asked on reload).
   var intro = document.getElementById('intro');
   var lastBot = -1;
-  history.forEach(function (h, i) { if (h.bot) { lastBot = i; } });
+  history.forEach(function (h, i) { if (h && h.bot) { lastBot = i; } });
   if (history.length) {
     intro.remove();
     history.forEach(function (h, i) {
-      if (h.bot) { renderBot(h.bot, i === lastBot); } else if (h.me) { renderMe(h.me); }
+      // one damaged entry (an old format, a hand-edited store) is skipped, not the rest
+      var shown = log.children.length;
+      try {
+        if (h && h.bot) { renderBot(h.bot, i === lastBot); } else if (h && h.me) { renderMe(h.me); }
+      } catch (e) {
+        while (log.children.length > shown) { log.removeChild(log.lastElementChild); }
+      }
     });
     toBottom();
   } else {

@@ -1,0 +1,46 @@
+"""Gunicorn settings for jiuye (read automatically when gunicorn starts in this folder):
+
+    gunicorn 'webhooks:create_app()'                     # these settings, 127.0.0.1:8000
+    gunicorn -c /path/to/jiuye/gunicorn.conf.py 'webhooks:create_app()'   # from elsewhere
+
+Threaded workers (gthread): a request that waits — on PostgreSQL, on a slow phone's upload, on
+the WeChat reply deadline — holds one thread, not a whole process. With the old sync workers,
+two clients that drip-fed their requests blocked both workers until the 30-second timeout.
+Threads are not a full defence against many slow clients: put a buffering proxy (nginx) in
+front, which reads each request whole before passing it on (README, 部署).
+
+Environment overrides: JIUYE_BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (worker
+processes, default 2), JIUYE_THREADS (threads per worker, default 8). Each worker builds its
+own engine (the matcher index), so several workers need a shared database: PostgreSQL.
+"""
+import os
+
+bind = os.environ.get("JIUYE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("JIUYE_THREADS", "8"))
+
+# A worker that stops answering its master for this long is killed and replaced. With threads the
+# master's heartbeat does not wait for requests, so this catches a wedged process, not a slow page.
+timeout = 30
+graceful_timeout = 20   # on restart, in-flight requests get this long to finish
+keepalive = 5           # seconds an idle kept-alive connection may wait for its next request
+
+# Requests are small (a question, a WeChat XML of at most 64 KiB): refuse oversized heads early.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# Log to stdout/stderr (systemd or docker keep them). The access log records no query strings
+# beyond the path: WeChat's signature parameters are not secrets, but there is no need to keep them.
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+errorlog = "-"
+
+# Each worker creates the app itself (no preload): the rate limiter's memory store and the
+# database pool must not be shared across a fork.
+preload_app = False
+
+# gunicorn 24+ opens a control socket at one fixed path per user: two services (or a test run
+# beside a running server) would fight over it. jiuye does not use it. Older versions ignore this.
+control_socket_disable = True
