@@ -14,6 +14,7 @@ import logging
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from knowledge.db import Database
@@ -90,7 +91,11 @@ class Engine:
         user = router.clean_text(user) or "anonymous"
         try:
             return self.store.turn(user, incoming.locale or "zh", lambda s, row: self._turn(s, row, incoming, user))
-        except Exception:  # noqa: BLE001 — the person gets a friendly reply, the state stays as it was
+        except DBAPIError:
+            # The database is away (a dropped connection, a restart): the channel says "try again"
+            # and, for WeChat, does not keep that as the message's answer (its retry is processed).
+            raise
+        except Exception:  # noqa: BLE001 — a bug: the person gets a friendly reply, the state stays as it was
             log.exception("turn failed for %s", user[:24])
             return Reply(msg("engine_error"), "fallback", locale=incoming.locale or "zh")
 
