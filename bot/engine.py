@@ -114,6 +114,8 @@ class Engine:
                            channel=incoming.channel, settings=self.settings)
         state.next_turn()
         reply = router.route(turn, incoming.text, incoming.event)
+        if turn.new_locale:
+            locale = turn.new_locale
         reply.locale = locale
         if reply.options and reply.actions:
             state.offer([dict(a.to_json(), key=o["key"]) for o, a in zip(reply.options, reply.actions)

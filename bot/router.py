@@ -27,7 +27,7 @@ from knowledge.matcher import Matcher, MatchResult
 from knowledge.service import Snapshot
 from knowledge.textnorm import fold
 
-from . import replies, understand
+from . import language, replies, understand
 from .actions import (Action, ExitDialogue, ListCalculators, RequestCallback, ResumeDialogue, ShowClause,
                       ShowContacts, ShowFaq, ShowMenu, ShowTheme, StartCalculator, from_json)
 from .dialogues import Dialogues, Outcome
@@ -75,6 +75,7 @@ class Turn:
     channel: str = "api"
     settings: Mapping[str, Any] = field(default_factory=dict)
     text: str = ""
+    new_locale: str | None = None  # the language the person chose in this turn (kept per person)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -94,6 +95,9 @@ def route(turn: Turn, text: str | None, event: str | None) -> Reply:
         return on_event(turn, event)
     raw = clean_text(text or "")[:MAX_TEXT]
     turn.text = raw
+    chosen = language.handle(turn, raw)  # "语言", "蒙文", Mongolian script, Cyrillic, Tibetan
+    if chosen is not None:
+        return chosen
     if not raw or not fold(raw):
         return empty(turn, raw)
     dlg = turn.dialogues.load(turn.state.dialogue)
