@@ -26,22 +26,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Mapping
-
-import yaml
+from typing import Any
 
 from knowledge.parameters import ParameterError, ParameterView
 
 from .answers import (AnswerError, Quantity, asks_something, clean, cn_number, convert, find_quantities,  # noqa: F401
                       fits_unit, is_unsure, is_vague_quantity, parse_bool, parse_date, parse_option_number,
                       parse_plain_number, parse_quantity, MAX_ANSWER, QUESTION_MARKS, UNSURE)
+from .declarations import Declaration, Input, Option, declarations
 from .registry import REGISTRY
 from .texts import t
 
-FORMS_DIR = Path(__file__).resolve().parent / "forms"
-SLOT_TYPES = ("int", "number", "choice", "bool", "date")
-FIELD_TYPES = {"int": "integer", "number": "number", "choice": "choice", "bool": "boolean"}
 UNITS = ("people", "months", "years", "age", "yuan", "")
 CUE_BEFORE, CUE_AFTER = 8, 6  # characters around a number searched for a slot's cue words
 
@@ -55,147 +50,66 @@ class NeedsConfirmation(Exception):
 
 
 # ------------------------------------------------------------------------------------- forms
-@dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
-    says: tuple[str, ...] = ()
-    status: bool = False            # an official status: chosen only by number or one of `names`
-    names: tuple[str, ...] = ()     # the status's own names (就业困难人员, 已认定)
-    confirm: str = ""               # the question asked when loose words hint at this status
-    otherwise: str = ""             # the option taken when the person says it was not recognised
+# A dialogue asks for a calculator's inputs as its declaration says (eligibility/declarations.py):
+# a slot is one declared input.
+Slot = Input
 
 
-@dataclass(frozen=True)
-class Slot:
-    name: str
-    type: str
-    question: str
-    options: tuple[Option, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    max_from: str | None = None
-    unit: str = ""
-    when: Mapping[str, Any] = field(default_factory=dict)
-    when_window: str | None = None
-    invalid: str = ""
-    too_small: str = ""
-    too_large: str = ""
-    yes_label: str = ""
-    no_label: str = ""
-    yes_words: tuple[str, ...] = ()
-    no_words: tuple[str, ...] = ()
-    prefill: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    cues: tuple[str, ...] = ()
-    loose: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # option value -> descriptive words
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "Slot":
-        options = tuple(Option(str(o["value"]), str(o.get("label") or o["value"]),
-                               tuple(str(w) for w in o.get("says") or ()), bool(o.get("status")),
-                               tuple(str(w) for w in o.get("names") or ()), str(o.get("confirm") or ""),
-                               str(o.get("otherwise") or ""))
-                        for o in data.get("options") or ())
-        return cls(
-            name=data["name"], type=data["type"], question=data["question"], options=options,
-            minimum=data.get("min"), maximum=data.get("max"), max_from=data.get("max_from"),
-            unit=data.get("unit", ""), when=dict(data.get("when") or {}), when_window=data.get("when_window"),
-            invalid=data.get("invalid", ""), too_small=data.get("too_small", ""), too_large=data.get("too_large", ""),
-            yes_label=data.get("yes_label", ""), no_label=data.get("no_label", ""),
-            yes_words=tuple(data.get("yes_words") or ()), no_words=tuple(data.get("no_words") or ()),
-            prefill={str(k).lower(): tuple(v) for k, v in (data.get("prefill") or {}).items()},
-            cues=tuple(str(w) for w in data.get("cues") or ()),
-            loose={str(k): tuple(str(w) for w in v) for k, v in (data.get("loose") or {}).items()},
-        )
-
-    def choices(self) -> list[Option]:
-        """Numbered options: a choice's own, or 是/否 for a yes-no question."""
-        if self.type == "choice":
-            return list(self.options)
-        if self.type == "bool":
-            return [Option("true", self.yes_label or t("dialogue.yes")),
-                    Option("false", self.no_label or t("dialogue.no"))]
-        return []
-
-    @property
-    def numeric(self) -> bool:
-        return self.type in ("int", "number")
-
-    def option(self, value: str) -> Option | None:
-        return next((o for o in self.options if o.value == value), None)
+def choices(slot: Slot) -> list[Option]:
+    """Numbered options: a choice's own, or 是/否 for a yes-no question."""
+    if slot.type == "choice":
+        return list(slot.options)
+    if slot.type == "bool":
+        return [Option("true", slot.yes_label or t("dialogue.yes")),
+                Option("false", slot.no_label or t("dialogue.no"))]
+    return []
 
 
 @dataclass(frozen=True)
 class Form:
-    calculator: str
-    intro: str
-    keywords: tuple[str, ...]
-    slots: tuple[Slot, ...]
+    """The dialogue of one calculator: its declaration, asked in order."""
+
+    declaration: Declaration
+
+    @property
+    def calculator(self) -> str:
+        return self.declaration.calculator
+
+    @property
+    def intro(self) -> str:
+        return self.declaration.intro
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        return self.declaration.keywords
+
+    @property
+    def slots(self) -> tuple[Slot, ...]:
+        return self.declaration.inputs
 
     @property
     def title(self) -> str:
-        return REGISTRY.get(self.calculator).title
+        return self.declaration.title
 
     @property
     def clause(self) -> str:
-        return REGISTRY.get(self.calculator).clause
+        return self.declaration.clause
 
     def slot(self, name: str) -> Slot:
-        return next(s for s in self.slots if s.name == name)
+        return self.declaration.input(name)
 
     def required(self, name: str) -> bool:
         """Whether the calculator needs this input (an optional one may be skipped)."""
-        f = REGISTRY.get(self.calculator).schema.by_name.get(name)
-        return bool(f and f.required)
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "Form":
-        form = cls(calculator=data["calculator"], intro=data.get("intro", ""),
-                   keywords=tuple(data.get("keywords") or ()),
-                   slots=tuple(Slot.from_mapping(s) for s in data["slots"]))
-        form.check()
-        return form
-
-    def check(self) -> None:
-        """A form must fit its calculator: every slot an input of the right type, every required input asked."""
-        calc = REGISTRY.get(self.calculator)
-        fields = calc.schema.by_name
-        seen: set[str] = set()
-        for slot in self.slots:
-            if slot.type not in SLOT_TYPES or slot.name not in fields:
-                raise ValueError(f"form {self.calculator}: slot {slot.name!r} is not an input of the calculator")
-            if slot.unit not in UNITS:
-                raise ValueError(f"form {self.calculator}: slot {slot.name}: unknown unit {slot.unit!r}")
-            if FIELD_TYPES.get(slot.type) != fields[slot.name].type:
-                raise ValueError(f"form {self.calculator}: slot {slot.name} type {slot.type} does not fit")
-            if slot.type == "choice" and {o.value for o in slot.options} != set(fields[slot.name].options):
-                raise ValueError(f"form {self.calculator}: slot {slot.name} options differ from the calculator's")
-            for value in slot.loose:
-                option = slot.option(value)
-                if option is None or not option.status or not option.confirm or not slot.option(option.otherwise):
-                    raise ValueError(f"form {self.calculator}: slot {slot.name}: loose words for {value!r} need a "
-                                     "status option with `confirm` and an `otherwise` option")
-            for name in list(slot.when) + ([slot.max_from] if slot.max_from else []):
-                if name not in seen:
-                    raise ValueError(f"form {self.calculator}: slot {slot.name} depends on a later slot {name}")
-            seen.add(slot.name)
-        for f in calc.schema.fields:
-            if f.required and f.name not in seen:
-                raise ValueError(f"form {self.calculator}: required input {f.name} is never asked")
+        return self.declaration.input(name).required
 
 
 @lru_cache(maxsize=1)
 def load_forms() -> dict[str, Form]:
-    """Every form, in the registry's order (the 测算 menu order)."""
-    forms: dict[str, Form] = {}
-    for path in sorted(FORMS_DIR.glob("*.yaml")):
-        with path.open(encoding="utf-8") as fh:
-            form = Form.from_mapping(yaml.safe_load(fh))
-        forms[form.calculator] = form
-    return {name: forms[name] for name in REGISTRY.names() if name in forms}
+    """Every calculator's dialogue, in the registry's order (the 测算 menu order)."""
+    decls = declarations()
+    return {name: Form(decls[name]) for name in REGISTRY.names() if name in decls}
 
 
-# ------------------------------------------------------------------------------------ runner
 @dataclass
 class Prompt:
     text: str
@@ -300,10 +214,10 @@ class Dialogue:
             options = [{"key": "1", "label": t("dialogue.confirm_yes")}, {"key": "2", "label": t("dialogue.confirm_no")}]
             return Prompt(_render(status.confirm, self.view) + t("dialogue.choice_hint"), options, slot.name, "confirm")
         text = _render(slot.question, self.view)
-        choices = slot.choices()
-        if choices:
+        offered = choices(slot)
+        if offered:
             text += t("dialogue.choice_hint")
-        options = [{"key": str(i), "label": _render(o.label, self.view)} for i, o in enumerate(choices, 1)]
+        options = [{"key": str(i), "label": _render(o.label, self.view)} for i, o in enumerate(offered, 1)]
         return Prompt(text, options, slot.name)
 
     # -- answers ------------------------------------------------------------------------------
@@ -626,9 +540,9 @@ class Dialogue:
             if slot.name not in self.answers or not self.applies(slot) or (names is not None and slot.name not in names):
                 continue
             value = self.answers[slot.name]
-            shown = next((_render(o.label, self.view) for o in slot.choices() if o.value == str(value).lower()
+            shown = next((_render(o.label, self.view) for o in choices(slot) if o.value == str(value).lower()
                           or o.value == value), None)
-            lines.append(f"{t(f'fields.{self.form.calculator}.{slot.name}')}：{shown or _n(value)}")
+            lines.append(f"{slot.label}：{shown or _n(value)}")
         return lines
 
 

@@ -11,10 +11,11 @@ class EligibilityError(Exception):
 
     code = "eligibility_error"
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, plain: str = ""):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.plain = plain or message  # for a person filling in a form: no field codes
 
     def to_dict(self) -> dict[str, str | None]:
         return {"error": self.message, "field": self.field}

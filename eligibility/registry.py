@@ -13,7 +13,8 @@ from knowledge.parameters import ParameterView
 
 from .errors import UnknownCalculator
 from .result import Result
-from .schema import Field, InputSchema
+from .declarations import Declaration, declaration
+from .schema import InputSchema, fields_of
 from .texts import t
 
 Compute = Callable[[dict[str, Any], ParameterView, dt.date], Result]
@@ -30,7 +31,11 @@ class Calculator:
 
     @property
     def title(self) -> str:
-        return t(f"titles.{self.name}")
+        return declaration(self.name).title
+
+    @property
+    def declaration(self) -> Declaration:
+        return declaration(self.name)
 
     def describe(self) -> dict[str, Any]:
         """The entry of `GET /api/v1/calculators` and `python -m eligibility list`."""
@@ -72,12 +77,13 @@ class Registry:
 REGISTRY = Registry()
 
 
-def calculator(name: str, clause: str, fields: Sequence[Field],
-               checks: Sequence[Callable[[dict[str, Any]], None]] = (),
+def calculator(name: str, checks: Sequence[Callable[[dict[str, Any]], None]] = (),
                parameters: Sequence[str] = ()) -> Callable[[Compute], Compute]:
-    """Register `compute` as the calculator `name` for `clause` with these input fields."""
+    """Register `compute` as the calculator `name`; its clause, title and inputs are its
+    declaration (eligibility/forms/<name>.yaml), `checks` cross-field rules beyond the bounds."""
     def wrap(compute: Compute) -> Compute:
-        REGISTRY.register(Calculator(name, clause, InputSchema(name, fields, checks), compute,
+        decl = declaration(name)
+        REGISTRY.register(Calculator(name, decl.clause, InputSchema(name, fields_of(decl), checks), compute,
                                      (compute.__doc__ or "").strip(), tuple(parameters)))
         return compute
 

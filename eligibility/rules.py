@@ -16,17 +16,18 @@ from typing import Any
 from knowledge.parameters import ParameterError, ParameterView, Window, format_value, to_date
 
 from .errors import InvalidInput
+from .declarations import declaration
 from .registry import calculator
 from .result import Result
-from .schema import Field
 from .texts import day, label, listing, money, number, option_label, percent, plain_amount as _plain, t
 
 
 class Run:
     """One calculation: reads figures at `as_of`, collects reasons and what would change the outcome."""
 
-    def __init__(self, name: str, clause: str, inputs: dict[str, Any], view: ParameterView, as_of: dt.date):
-        self.name, self.clause, self.inputs, self.view, self.as_of = name, clause, inputs, view, as_of
+    def __init__(self, name: str, inputs: dict[str, Any], view: ParameterView, as_of: dt.date):
+        self.name, self.inputs, self.view, self.as_of = name, inputs, view, as_of
+        self.clause = declaration(name).clause
         self.reasons: list[str] = []
         self.reason_keys: list[str] = []
         self.changes: list[str] = []
@@ -138,7 +139,7 @@ class Run:
             amount, kind, amount_range = None, None, None
         return Result(self.name, self.clause, self.as_of, eligible, _plain(amount), kind if amount is not None else None,
                       [_plain(x) for x in amount_range] if amount_range is not None else None, self.expired,
-                      self.reasons, [], t(f"titles.{self.name}"), self.changes, self.change_inputs,
+                      self.reasons, [], declaration(self.name).title, self.changes, self.change_inputs,
                       self.expired_notes, self.notes, dict(self.inputs), self.reason_keys, self.fixes)
 
 
@@ -152,20 +153,8 @@ def ratio(part: int | float, whole: int | float) -> Fraction:
 
 
 # ------------------------------------------------------------------------------------------- 12
-def _retained_not_above_interns(values: dict[str, Any]) -> None:
-    if values.get("retained", 0) > values["interns"]:
-        raise InvalidInput(t("errors.retained_gt_interns", interns=values["interns"],
-                             retained=values["retained"]), "retained")
-
-
 @calculator(
-    "internship", "12",
-    [Field("interns", "integer", minimum=1),
-     Field("months", "integer", minimum=0),
-     Field("retained", "integer", required=False, minimum=0, default=0),
-     Field("intern_status", "choice", required=False, options=("graduate", "unemployed_youth")),
-     Field("intern_age", "integer", minimum=0, maximum=150, when={"intern_status": "unemployed_youth"})],
-    checks=[_retained_not_above_interns],
+    "internship",
     parameters=("internship.rate", "internship.rate_retained", "internship.retention_threshold",
                 "internship.min_months", "internship.max_months", "internship.youth_min_age",
                 "internship.youth_max_age", "internship.youth_extension"),
@@ -179,7 +168,7 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
     month internship for 失业青年 ("组织失业青年参加3-12个月的就业见习"): a shorter one is not
     eligible for them; for a graduate the plan states no minimum, so the office decides (null).
     """
-    r = Run("internship", "12", inputs, view, as_of)
+    r = Run("internship", inputs, view, as_of)
     interns, months, retained = inputs["interns"], inputs["months"], inputs.get("retained", 0)
     status = inputs.get("intern_status")
     eligible: bool | None = True
@@ -262,9 +251,7 @@ LEVELS = ("primary", "intermediate", "advanced")
 
 
 @calculator(
-    "skill_upgrade", "16",
-    [Field("level", "choice", options=LEVELS),
-     Field("insured_years", "number", minimum=0)],
+    "skill_upgrade",
     parameters=("skill_upgrade.primary", "skill_upgrade.intermediate", "skill_upgrade.advanced",
                 "skill_upgrade.relaxed_window", "skill_upgrade.insured_years_relaxed"),
 )
@@ -276,7 +263,7 @@ def skill_upgrade(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -
     plan states neither the amounts nor the insured-years condition — it does not say the three
     years return — so the result is null with no amount: the office states the current standard.
     """
-    r = Run("skill_upgrade", "16", inputs, view, as_of)
+    r = Run("skill_upgrade", inputs, view, as_of)
     level, years = inputs["level"], inputs["insured_years"]
     level_name = option_label("skill_upgrade", "level", level)
     window = r.window("skill_upgrade.relaxed_window")
@@ -310,23 +297,8 @@ def skill_upgrade(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -
 
 
 # ------------------------------------------------------------------------------------------- 10
-def _hires_not_above_staff(values: dict[str, Any]) -> None:
-    if values.get("applicant") == "small_business" and values["new_hires"] > values["staff"]:
-        raise InvalidInput(t("errors.new_hires_gt_staff", staff=values["staff"], new_hires=values["new_hires"]),
-                           "new_hires")
-
-
-SMALL = {"applicant": "small_business"}
-
-
 @calculator(
-    "startup_loan", "10",
-    [Field("applicant", "choice", options=("individual", "small_business")),
-     Field("staff", "integer", minimum=1, when=SMALL),
-     Field("new_hires", "integer", minimum=0, when=SMALL),
-     Field("contract_years", "number", minimum=0, when=SMALL),
-     Field("arrears", "boolean", when=SMALL)],
-    checks=[_hires_not_above_staff],
+    "startup_loan",
     parameters=("startup_loan.individual_max", "startup_loan.business_max", "startup_loan.hire_ratio",
                 "startup_loan.hire_ratio_large", "startup_loan.large_staff_threshold",
                 "startup_loan.min_contract_years", "startup_loan.term_years"),
@@ -341,7 +313,7 @@ def startup_loan(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) ->
     year or more ("1年以上") and no wage arrears, unpaid social insurance or bad credit. The plan
     extends the term to three years for 个体工商户 loans.
     """
-    r = Run("startup_loan", "10", inputs, view, as_of)
+    r = Run("startup_loan", inputs, view, as_of)
     if inputs["applicant"] == "individual":
         ceiling = r.fig("startup_loan.individual_max")
         if ceiling is not None:
@@ -424,9 +396,7 @@ def _more_hires(staff: int, hires: int, large_at: Any, small_ratio: Any, large_r
 
 
 @calculator(
-    "startup_subsidy", "10",
-    [Field("group", "choice", options=("graduate", "difficulty", "other")),
-     Field("first_business", "boolean")],
+    "startup_subsidy",
     parameters=("startup_subsidy.amount",),
 )
 def startup_subsidy(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
@@ -434,7 +404,7 @@ def startup_subsidy(inputs: dict[str, Any], view: ParameterView, as_of: dt.date)
     employment difficulty (就业困难人员) starting a small business or self-employment for the first
     time. The plan gives it "按政策试点": meeting the stated conditions, the office decides whether
     the applicant is covered by the pilot, so the verdict is null (with the pilot's figure)."""
-    r = Run("startup_subsidy", "10", inputs, view, as_of)
+    r = Run("startup_subsidy", inputs, view, as_of)
     eligible: bool | None = None
     if inputs["group"] == "other":
         r.because("group_out")
@@ -462,13 +432,7 @@ HARDSHIP_FIELDS = ("insured_staff", "monthly_ui_benefit", "monthly_social_insura
 
 
 @calculator(
-    "job_stabilization", "8",
-    [Field("last_year_ui_premium", "number", minimum=0),
-     Field("layoffs", "choice", options=("none", "few", "many")),
-     Field("hardship", "boolean", required=False, default=False),
-     Field("insured_staff", "integer", required=False, minimum=1, when={"hardship": True}),
-     Field("monthly_ui_benefit", "number", required=False, minimum=0, when={"hardship": True}),
-     Field("monthly_social_insurance", "number", required=False, minimum=0, when={"hardship": True})],
+    "job_stabilization",
     parameters=("job_stabilization.refund_rate", "job_stabilization.hardship_window",
                 "job_stabilization.hardship_months", "job_stabilization.hardship_si_rate"),
 )
@@ -481,7 +445,7 @@ def job_stabilization(inputs: dict[str, Any], view: ParameterView, as_of: dt.dat
     contributions; the plan names both ways without saying which applies, so both are returned
     as a range and the office determines the standard. Outside 2019 only the standard rule applies.
     """
-    r = Run("job_stabilization", "8", inputs, view, as_of)
+    r = Run("job_stabilization", inputs, view, as_of)
     premium, layoffs = inputs["last_year_ui_premium"], inputs["layoffs"]
     if layoffs == "many":
         r.because("many_layoffs")
@@ -521,9 +485,7 @@ def job_stabilization(inputs: dict[str, Any], view: ParameterView, as_of: dt.dat
 
 
 @calculator(
-    "graduate_hiring", "8",
-    [Field("graduates", "integer", minimum=1),
-     Field("months", "integer", required=False, minimum=1, maximum=60)],
+    "graduate_hiring",
     parameters=("graduate_hiring.monthly_allowance", "graduate_hiring.graduates_per_year"),
 )
 def graduate_hiring(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
@@ -533,7 +495,7 @@ def graduate_hiring(inputs: dict[str, Any], view: ParameterView, as_of: dt.date)
     (kind "monthly"); given months, a reason shows the product as an illustration, never as the
     amount. For newly graduated hires the enterprise's social-insurance share is also subsidised
     (no figure in the plan)."""
-    r = Run("graduate_hiring", "8", inputs, view, as_of)
+    r = Run("graduate_hiring", inputs, view, as_of)
     graduates, months = inputs["graduates"], inputs.get("months")
     allowance = r.fig("graduate_hiring.monthly_allowance")
     per_year = r.view.get("graduate_hiring.graduates_per_year")
@@ -555,12 +517,7 @@ def graduate_hiring(inputs: dict[str, Any], view: ParameterView, as_of: dt.date)
 
 # ------------------------------------------------------------------------------------------- 15
 @calculator(
-    "training", "15",
-    [Field("unemployed", "boolean"),
-     Field("course", "choice", options=("skills", "startup"), when={"unemployed": True}),
-     Field("passed", "boolean", when={"unemployed": True}),
-     Field("difficulty_or_zero_employment", "boolean", required=False, when={"unemployed": True}),
-     Field("receiving_ui_benefit", "boolean", required=False, when={"unemployed": True})],
+    "training",
     parameters=("training.skills_min", "training.skills_max", "training.startup_min", "training.startup_max",
                 "training.living_allowance_window"),
 )
@@ -571,7 +528,7 @@ def training(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Res
     2019-01-01 to 2020-12-31 people with employment difficulty and members of zero-employment
     families also get a living allowance during training, once a year, not together with
     unemployment benefit; the plan gives no figure for it."""
-    r = Run("training", "15", inputs, view, as_of)
+    r = Run("training", inputs, view, as_of)
     if not inputs["unemployed"]:
         r.because("not_unemployed")
         r.note("employed_elsewhere")
@@ -608,10 +565,7 @@ def training(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Res
 
 # ------------------------------------------------------------------------------------------- 16
 @calculator(
-    "poverty_hire_training", "16",
-    [Field("workers", "integer", minimum=1),
-     Field("contract_months", "integer", minimum=0),
-     Field("trained", "boolean")],
+    "poverty_hire_training",
     parameters=("poverty_hire_training.short_contract", "poverty_hire_training.long_contract",
                 "poverty_hire_training.min_contract_months", "poverty_hire_training.long_contract_months"),
 )
@@ -619,7 +573,7 @@ def poverty_hire_training(inputs: dict[str, Any], view: ParameterView, as_of: dt
     """吸纳建档立卡贫困劳动力培训补助 (clause 16), for an enterprise that hires registered poor
     workers and trains them: a contract of 6 months up to (not including) a year → 1000 yuan per
     worker; a year or more ("含1年") → 2000; under 6 months → nothing."""
-    r = Run("poverty_hire_training", "16", inputs, view, as_of)
+    r = Run("poverty_hire_training", inputs, view, as_of)
     workers, months = inputs["workers"], inputs["contract_months"]
     eligible = True
     if not inputs["trained"]:
@@ -658,15 +612,13 @@ def poverty_hire_training(inputs: dict[str, Any], view: ParameterView, as_of: dt
 
 # ------------------------------------------------------------------------------------------- 11
 @calculator(
-    "incubator", "11",
-    [Field("level", "choice", options=("county", "city", "province")),
-     Field("assessment_passed", "boolean")],
+    "incubator",
     parameters=("incubator.subsidy_min", "incubator.subsidy_max"),
 )
 def incubator(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
     """县级创业孵化基地补助 (clause 11): a base recognised at county level that passes the annual
     assessment gets a one-off 10,000–30,000 yuan."""
-    r = Run("incubator", "11", inputs, view, as_of)
+    r = Run("incubator", inputs, view, as_of)
     eligible = True
     if inputs["level"] != "county":
         r.because("level_out", level=r.option("level"))
@@ -687,13 +639,12 @@ def incubator(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Re
 
 
 @calculator(
-    "skill_master_studio", "16",
-    [Field("level", "choice", options=("city", "other"))],
+    "skill_master_studio",
     parameters=("skill_master_studio.amount",),
 )
 def skill_master_studio(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> Result:
     """技能大师工作室补贴 (clause 16): a studio approved as city-level gets 30,000 yuan once."""
-    r = Run("skill_master_studio", "16", inputs, view, as_of)
+    r = Run("skill_master_studio", inputs, view, as_of)
     if inputs["level"] != "city":
         r.because("level_out")
         r.change("change_level", {"level": "city"})

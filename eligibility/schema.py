@@ -1,10 +1,11 @@
-"""Calculator inputs declared once: validation with errors that name the field, and JSON Schema.
+"""Calculator inputs as validated data: errors that name the field, and JSON Schema.
 
-A `Field` says what one input is (integer, number, boolean, choice), its bounds and options,
+The fields come from the calculator's declaration (eligibility/declarations.py): a `Field`
+says what one input is (integer, number, boolean, choice), its label, bounds and options,
 whether it is required, and `when` it applies (e.g. only for small businesses). `InputSchema`
 validates a JSON object against the fields — unknown fields, missing ones, wrong types (true is
-not a number), negatives, unknown options — and emits the same description as JSON Schema for
-`GET /api/v1/calculators` and the web form.
+not a number), negatives, unknown options, an input above the one bounding it (留用 ≤ 见习) —
+and emits the same description as JSON Schema for `GET /api/v1/calculators` and the web form.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from .declarations import Declaration
 from .errors import InvalidInput
-from .texts import has, label, number, option_label, t
+from .texts import has, number, t
 
 TYPES = ("integer", "number", "boolean", "choice")
 RESERVED = ("as_of",)  # accepted by every calculator, handled by the service
@@ -32,6 +34,10 @@ class Field:
     options: tuple[str, ...] = ()
     default: Any = None
     when: Mapping[str, Any] = field(default_factory=dict)  # applies only when earlier fields have these values
+    label: str = ""
+    describe: str = ""
+    option_labels: Mapping[str, str] = field(default_factory=dict)
+    max_from: str | None = None  # another field whose value bounds this one
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -40,7 +46,22 @@ class Field:
             raise ValueError(f"{self.name}: a choice needs options")
 
     def applies(self, values: Mapping[str, Any]) -> bool:
-        return all(values.get(k) == v for k, v in self.when.items())
+        for k, v in self.when.items():
+            allowed = v if isinstance(v, list) else [v]
+            if k not in values or values[k] not in allowed:
+                return False
+        return True
+
+
+FIELD_TYPES = {"int": "integer", "number": "number", "choice": "choice", "bool": "boolean"}
+
+
+def fields_of(decl: Declaration) -> list[Field]:
+    """The validated fields of a declaration (its dates and dialogue-only details left out)."""
+    return [Field(i.name, FIELD_TYPES[i.type], required=i.required, minimum=i.minimum, maximum=i.maximum,
+                  options=tuple(o.value for o in i.options), default=i.default, when=dict(i.when), label=i.label,
+                  describe=i.describe, option_labels={o.value: o.name for o in i.options}, max_from=i.max_from)
+            for i in decl.inputs if i.type in FIELD_TYPES]
 
 
 def _got(value: Any) -> str:
@@ -82,13 +103,20 @@ class InputSchema:
 
     # -- descriptions -----------------------------------------------------------------------
     def label(self, name: str) -> str:
-        return label(self.calculator, name)
+        f = self.by_name.get(name)
+        return (f.label if f is not None else "") or name
 
-    def allowed(self, f: Field) -> str:
-        """What a field accepts, in words: 不小于1的整数, primary（初级）/ intermediate（中级）……"""
+    def option_label(self, name: str, value: Any) -> str:
+        f = self.by_name.get(name)
+        return (f.option_labels.get(str(value)) if f is not None else None) or str(value)
+
+    def allowed(self, f: Field, plain: bool = False) -> str:
+        """What a field accepts, in words: 不小于1的整数, primary（初级）/ intermediate（中级）……
+        (`plain`: for a person, the option names without their codes)"""
         if f.type == "choice":
             return t("schema.allowed_choice", options="、".join(
-                f"{v}（{option_label(self.calculator, f.name, v)}）" for v in f.options))
+                self.option_label(f.name, v) if plain else f"{v}（{self.option_label(f.name, v)}）"
+                for v in f.options))
         if f.type == "boolean":
             return t("schema.allowed_boolean")
         kind = t("schema.integer") if f.type == "integer" else t("schema.number")
@@ -99,7 +127,10 @@ class InputSchema:
         return kind
 
     def error(self, f: Field, key: str, **kw: Any) -> InvalidInput:
-        return InvalidInput(t(key, field=f.name, label=self.label(f.name), allowed=self.allowed(f), **kw), f.name)
+        words = dict(field=f.name, label=self.label(f.name), allowed=self.allowed(f, plain=False), **kw)
+        plain_key = key.replace("schema.", "schema.people.", 1)
+        plain = t(plain_key, **dict(words, allowed=self.allowed(f, plain=True))) if has(plain_key) else ""
+        return InvalidInput(t(key, **words), f.name, plain)
 
     # -- validation -------------------------------------------------------------------------
     def validate(self, payload: Any) -> dict[str, Any]:
@@ -122,6 +153,11 @@ class InputSchema:
                     values[f.name] = f.default
                 continue
             values[f.name] = self.check(f, payload[f.name])
+            if f.max_from and f.max_from in values and values[f.name] > values[f.max_from]:
+                other = self.by_name[f.max_from]
+                words = dict(field=f.name, label=self.label(f.name), got=number(values[f.name]), other=other.name,
+                             other_label=self.label(other.name), maximum=number(values[other.name]))
+                raise InvalidInput(t("schema.above_other", **words), f.name, t("schema.people.above_other", **words))
         for check in self.checks:
             check(values)
         return values
@@ -152,7 +188,9 @@ class InputSchema:
             key = "schema.negative" if value < 0 <= f.minimum else "schema.too_small"
             raise self.error(f, key, got=_short(value))
         if f.maximum is not None and value > f.maximum:
-            raise self.error(f, "schema.too_large", got=_short(value))
+            # far past any real form (a slip of the keyboard): say so rather than quote the bound
+            key = "schema.implausible" if value > f.maximum * 1000 else "schema.too_large"
+            raise self.error(f, key, got=_short(value))
         return value
 
     def example(self) -> str:
@@ -171,7 +209,7 @@ class InputSchema:
             prop: dict[str, Any] = {"title": self.label(f.name)}
             if f.type == "choice":
                 prop.update(type="string", enum=list(f.options),
-                            **{"x-labels": {v: option_label(self.calculator, f.name, v) for v in f.options}})
+                            **{"x-labels": {v: self.option_label(f.name, v) for v in f.options}})
             elif f.type == "boolean":
                 prop["type"] = "boolean"
             else:
@@ -181,8 +219,8 @@ class InputSchema:
                 prop["maximum"] = f.maximum if f.maximum is not None else PLAUSIBLE_MAX
             if f.default is not None:
                 prop["default"] = f.default
-            if has(f"describe.{self.calculator}.{f.name}"):
-                prop["description"] = t(f"describe.{self.calculator}.{f.name}")
+            if f.describe:
+                prop["description"] = f.describe
             props[f.name] = prop
         props["as_of"] = {"type": "string", "format": "date", "title": t("schema.as_of_title"),
                           "description": t("schema.as_of_description")}

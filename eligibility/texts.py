@@ -54,12 +54,18 @@ def has(key: str) -> bool:
 
 
 def label(calculator: str, field: str) -> str:
-    return t(f"fields.{calculator}.{field}")
+    """An input's label from the calculator's declaration ("见习人数")."""
+    from .declarations import declaration
+
+    return declaration(calculator).input(field).label
 
 
 def option_label(calculator: str, field: str, value: Any) -> str:
-    key = f"options.{calculator}.{field}.{value}"
-    return t(key) if has(key) else str(value)
+    """An option's name as results say it ("个人从事个体经营")."""
+    from .declarations import declaration
+
+    option = declaration(calculator).input(field).option(value)
+    return option.name if option is not None else str(value)
 
 
 def money(value: float | int) -> str:

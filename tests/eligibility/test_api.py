@@ -15,8 +15,9 @@ def test_list_has_every_calculator_with_a_json_schema(client):
     schema = calcs["internship"]["input_schema"]
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert set(schema["required"]) == {"interns", "months"}
+    # the bounds are the declaration's (eligibility/forms/internship.yaml), the same the dialogue uses
     assert schema["properties"]["interns"] == {"title": "见习人数", "type": "integer", "minimum": 1,
-                                               "maximum": PLAUSIBLE_MAX}
+                                               "maximum": 100000}
     assert schema["properties"]["intern_age"]["maximum"] == 150  # a field's own bound wins
     assert schema["properties"]["as_of"]["format"] == "date"
     assert calcs["internship"]["clause"] == "12" and calcs["internship"]["url"] == "/calc/internship"

@@ -10,7 +10,7 @@ import pytest
 
 from knowledge.parameters import DatedValue, ParameterDef, Parameters
 from webhooks.web.figures import figure_row, related_windows
-from webhooks.web.forms import form_fields, payload_from_form, readable_error
+from webhooks.web.forms import form_fields, payload_from_form
 
 D = dt.date
 
@@ -111,7 +111,8 @@ def test_form_fields_follow_the_schema():
 
 
 def test_submitted_values_and_the_error_are_kept():
-    fields = {f.name: f for f in form_fields(SCHEMA, {"staff": "7"}, {"error": "staff（职工人数）太少", "field": "staff"})}
+    fields = {f.name: f for f in form_fields(SCHEMA, {"staff": "7"}, {"error": "staff（职工人数）太少", "field": "staff",
+                                                                     "plain": "职工人数太少"})}
     assert fields["staff"].value == "7" and fields["staff"].error == "职工人数太少"
     assert fields["arrears"].value == "" and fields["applicant"].error == ""
 
@@ -125,11 +126,23 @@ def test_form_answers_become_typed_json():
     assert payload_from_form(SCHEMA, {"staff": "2.5"}) == {"staff": 2.5}
 
 
-def test_readable_errors_drop_field_codes():
-    assert readable_error(SCHEMA, "staff（职工人数 0）不能小于1") == "职工人数 0不能小于1"
-    assert readable_error(SCHEMA, "缺少必填项 applicant（申请人类型（个人或企业））") == "缺少必填项申请人类型（个人或企业）"
-    assert readable_error(SCHEMA, "staffing 不认识") == "staffing 不认识"
+def test_errors_for_people_name_the_field_by_its_label_without_codes():
+    """The web form shows the calculator's own sentence for a person (declared in the catalog), not a
+    parsed-back API message."""
+    from eligibility import InvalidInput, REGISTRY
 
+    schema = REGISTRY.get("startup_loan").schema
+    for payload, label in (({"applicant": "small_business", "staff": 0}, "企业现有在职职工人数"),
+                           ({"applicant": "small_business", "staff": 5, "new_hires": 9, "contract_years": 1,
+                             "arrears": False}, "当年新招用符合条件人员数"),
+                           ({"applicant": "shop"}, "申请人类型")):
+        try:
+            schema.validate(payload)
+        except InvalidInput as exc:
+            assert label in exc.plain and not re.search(r"[a-z_]{3,}", exc.plain), exc.plain
+            assert exc.field and exc.field in exc.message  # the API message keeps the code
+        else:
+            raise AssertionError(payload)
 
 def _luminance(hex_colour: str) -> float:
     rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]

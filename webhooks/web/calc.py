@@ -16,7 +16,7 @@ from knowledge.parameters import format_value
 
 from .common import bp, snapshot, today
 from .figures import figure_row
-from .forms import form_fields, payload_from_form, readable_error
+from .forms import form_fields, payload_from_form
 
 try:  # the calculators ship with the eligibility package
     from eligibility import EligibilityError, UnknownCalculator, catalogue, evaluate
@@ -89,7 +89,7 @@ def calculator(name: str):
         except UnknownCalculator:
             return not_found(NO_SUCH_CALCULATOR)
         except EligibilityError as exc:
-            error = exc.to_dict()
+            error = dict(exc.to_dict(), plain=getattr(exc, "plain", "") or exc.message)
         else:
             result, as_of = res.to_dict(), res.as_of
             figures = [figure_row(snap.parameters.definition(p), snap.parameters, res.as_of)
@@ -97,4 +97,4 @@ def calculator(name: str):
     fields = form_fields(schema, values, error)
     return render_template("web/calc.html", spec=spec, clause=clause, fields=fields, result=result,
                            error=error, figures=figures, as_of=as_of,
-                           error_text=readable_error(schema, error["error"]) if error else "")
+                           error_text=error["plain"] if error else "")

@@ -95,42 +95,9 @@ def form_fields(schema: Mapping[str, Any], values: Mapping[str, str] | None = No
             f.options.append(("", SKIP_LABEL))  # an optional choice can be taken back
         f.value = _as_text(prop.get("default")) if values is None else str(values.get(name, ""))
         if error and error.get("field") == name:
-            f.error = readable_error(schema, str(error.get("error") or ""))
+            f.error = str(error.get("plain") or error.get("error") or "")  # the calculator's words for a person
         fields.append(f)
     return fields
-
-
-def readable_error(schema: Mapping[str, Any], message: str) -> str:
-    """A calculator's message for a person: `interns（见习人数）` → `见习人数` (no field codes)."""
-    names = sorted(schema.get("properties") or {}, key=len, reverse=True)
-    out, i = [], 0
-    while i < len(message):
-        name = next((n for n in names if message.startswith(n, i)
-                     and not _code_char(message[i - 1:i]) and not _code_char(message[i + len(n):i + len(n) + 1])),
-                    None)
-        if name is None:
-            out.append(message[i])
-            i += 1
-            continue
-        if out and out[-1] == " ":
-            out.pop()
-        j = i + len(name)
-        if message.startswith("（", j):  # keep what the brackets say, drop the code and the brackets
-            depth, k = 0, j
-            while k < len(message):
-                depth += {"（": 1, "）": -1}.get(message[k], 0)
-                if depth == 0:
-                    break
-                k += 1
-            out.append(message[j + 1:k])
-            i = k + 1
-        else:
-            i = j
-    return "".join(out).strip()
-
-
-def _code_char(c: str) -> bool:
-    return bool(c) and c.isascii() and (c.isalnum() or c == "_")
 
 
 def _number(raw: str, integer: bool) -> Any:
