@@ -14,18 +14,15 @@ from flask import render_template, request
 
 from knowledge.parameters import format_value
 
-from .common import bp, snapshot, today
+from .common import bp, not_found, snapshot, today
 from .figures import figure_row
 from .forms import form_fields, payload_from_form
 
-try:  # the calculators ship with the eligibility package
-    from eligibility import EligibilityError, UnknownCalculator, catalogue, evaluate
-except ImportError:  # pragma: no cover - only while eligibility is absent
-    catalogue = None  # type: ignore[assignment]
+from eligibility import EligibilityError, UnknownCalculator, catalogue, evaluate
 
 
 def _catalogue() -> list[dict[str, Any]]:
-    return catalogue() if catalogue is not None else []
+    return catalogue()
 
 
 def calculator_titles() -> dict[str, str]:
@@ -71,7 +68,6 @@ def calculators():
 @bp.route("/calc/<name>", methods=["GET", "POST"])
 def calculator(name: str):
     """One calculator as a form; a POST computes it and shows the result above the form."""
-    from .pages import not_found
 
     spec = next((c for c in _catalogue() if c["name"] == name), None)
     if spec is None:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from bot.i18n import msg
 from eligibility import today as county_today
@@ -47,6 +47,11 @@ def cache_versioned_assets(response: Response) -> Response:
         response.cache_control.max_age = ASSET_MAX_AGE
         response.cache_control.immutable = True
     return response
+
+
+def not_found(message: str):
+    """The site's 404 page with a fixed `message` (never text taken from the request)."""
+    return render_template("web/404.html", message=message), 404
 
 
 def snapshot() -> Snapshot:

@@ -12,7 +12,7 @@ from knowledge.parameters import ParameterError, ParameterView
 from knowledge.service import ClauseInfo, FaqInfo, Snapshot
 
 from .calc import calculator_titles, calculators_for
-from .common import bp, snapshot, theme_of, today
+from .common import bp, not_found, snapshot, theme_of, today  # noqa: F401  (not_found: callers import it here)
 from .figures import figure_rows
 
 # FAQ questions about applying: shown under "怎么办理" on a clause page.
@@ -24,11 +24,6 @@ OFFICE_KINDS = (("county", "县直部门"), ("township", "各乡镇"), ("central
 # A fixed sentence: the page never repeats the unknown path, which anyone can fill with a
 # false notice ("补贴已改为电话领取，请拨打…") on an official-looking page.
 NO_SUCH_CLAUSE = "没有找到这一条政策，请从政策清单中选择。"
-
-
-def not_found(message: str):
-    """The site's 404 page with a fixed `message` (never text taken from the request)."""
-    return render_template("web/404.html", message=message), 404
 
 
 def office_card(snap: Snapshot, name: str) -> dict[str, str]:
