@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import replies, router
+from bot import answering, replies
+from bot.turn import Turn
 from bot.engine import Engine
 from bot.reply import Incoming
 from eligibility import REGISTRY
@@ -216,7 +217,7 @@ def test_a_dialogue_opened_by_a_question_keeps_the_faq_clause_and_begins_with_it
 
 def test_picking_the_calculator_of_a_question():
     forms = load_forms()
-    pick = router.pick_calculators
+    pick = answering.pick_calculators
     assert pick(forms, "我们能领多少", "16", "") == ["skill_upgrade", "poverty_hire_training", "skill_master_studio"]
     assert pick(forms, "我们的大师工作室能补多少", "16", "skill_upgrade") == ["skill_master_studio"]
     assert pick(forms, "我们能领多少", "16", "poverty_hire_training") == ["poverty_hire_training"]
@@ -229,7 +230,7 @@ def make_turn(engine, day=dt.date(2026, 11, 27)):
     from bot.state import ConversationState
 
     snap = engine.snapshot
-    return router.Turn(replies.Scene(snap, day), engine.matcher, ConversationState({}, NOW),
+    return Turn(replies.Scene(snap, day), engine.matcher, ConversationState({}, NOW),
                        Dialogues(snap, day, NOW))
 
 
@@ -239,12 +240,12 @@ def test_a_clause_with_several_calculators_offers_a_numbered_choice(engine):
     faq = next(f for f in engine.snapshot.faqs if f.clause == "16" and not f.calculator)
     match = MatchResult(normalized="", threshold=0.3, best=Candidate("faq", faq.id, "16", 0.9), confident=True)
     turn = make_turn(engine)
-    reply = router.maybe_start(turn, match, "我们企业能领多少")
+    reply = answering.maybe_start(turn, match, "我们企业能领多少")
     assert reply is not None and reply.kind == "flow" and reply.clause == "16" and reply.faq_id == faq.id
     assert [o["label"] for o in reply.options] == ["技术技能提升补贴", "吸纳建档立卡贫困劳动力培训补助", "技能大师工作室补贴"]
     assert [a.name for a in reply.actions] == ["skill_upgrade", "poverty_hire_training", "skill_master_studio"]
     assert turn.state.dialogue is None
-    assert router.maybe_start(turn, match, "技能大师工作室补贴标准") is None  # no eligibility wording
+    assert answering.maybe_start(turn, match, "技能大师工作室补贴标准") is None  # no eligibility wording
 
 
 WORST_CASES = [
