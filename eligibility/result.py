@@ -5,7 +5,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .texts import OFFICE
 
 # exact: what is paid; max: a ceiling (a loan limit); monthly: paid per month, for a period the plan
 # does not fix (docs/calculators.md)
@@ -43,11 +42,9 @@ class Result:
         if self.amount_range is not None and self.amount is not None:
             raise ValueError("a range has no single amount")
 
-    def finalize(self, contacts: list[dict[str, str]], office: str) -> "Result":
-        """Attach the lead office's directory cards and name the office in every sentence."""
+    def finalize(self, contacts: list[dict[str, str]]) -> "Result":
+        """Attach the lead office's directory cards."""
         self.contacts = contacts
-        for name in ("reasons", "would_change", "expired_notes", "notes"):
-            setattr(self, name, [s.replace(OFFICE, office) for s in getattr(self, name)])
         return self
 
     def to_dict(self) -> dict[str, Any]:

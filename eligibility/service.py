@@ -17,7 +17,7 @@ from knowledge.service import Snapshot
 from .errors import InvalidInput
 from .registry import REGISTRY, Calculator
 from .result import Result
-from .texts import t
+from .texts import office_named, t
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -65,10 +65,11 @@ def evaluate(name: str, payload: Any, parameters: Parameters, default_day: dt.da
     calc: Calculator = REGISTRY.get(name)
     as_of = parse_as_of(payload, default_day)
     inputs = calc.schema.validate(payload)
-    result = calc.compute(inputs, parameters.at(as_of), as_of)
     contacts = snapshot.lead_contacts(calc.clause) if snapshot is not None else []
     office = "、".join(c["office"] for c in contacts) or t("service.default_office")
-    return result.finalize(contacts, office)
+    with office_named(office):
+        result = calc.compute(inputs, parameters.at(as_of), as_of)
+    return result.finalize(contacts)
 
 
 def catalogue() -> list[dict[str, Any]]:

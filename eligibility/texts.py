@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
 from knowledge.parameters import format_value
 
 MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
-# Stands for the lead office's name until the service knows the snapshot (Result.finalize).
-OFFICE = "\u2063office\u2063"
+# The lead office's name, for the sentences of the calculation being run: set by the service,
+# which knows the office directory, around the pure rule (so a rule never needs the directory).
+_OFFICE: ContextVar[str] = ContextVar("eligibility_office", default="")
 
 
 @lru_cache(maxsize=None)
@@ -45,8 +48,18 @@ def t(key: str, **kwargs: Any) -> str:
     text = _catalog("zh").get(key)
     if text is None:
         raise KeyError(f"eligibility message {key!r} missing from messages/zh.yaml")
-    kwargs.setdefault("office", OFFICE)
+    kwargs.setdefault("office", _OFFICE.get() or _catalog("zh").get("service.default_office", ""))
     return text.format(**kwargs)
+
+
+@contextmanager
+def office_named(name: str) -> Iterator[None]:
+    """Sentences composed inside name `name` as the office that handles it."""
+    token = _OFFICE.set(name)
+    try:
+        yield
+    finally:
+        _OFFICE.reset(token)
 
 
 def has(key: str) -> bool:

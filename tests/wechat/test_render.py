@@ -6,7 +6,7 @@ import random
 import pytest
 
 from bot.i18n import msg
-from bot.reply import Reply
+from bot.reply import Incoming, Reply
 from webhooks.wechat import render
 from webhooks.wechat.simulator import WeChatSimulator
 
@@ -126,18 +126,16 @@ def test_full_answer_page_escapes_html(wechat_app, monkeypatch):
     assert page.status_code == 200 and "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_a_bare_path_line_gives_way_to_the_link_and_offices_are_named_once():
-    # A calculator result says who handles it and where the web form is, in its own words.
+def test_a_result_shows_its_web_form_as_a_link_and_names_its_office_once(engine):
+    """A calculator result carries the web form as a link (never a bare path in the text) and
+    says who handles it in its own words; the renderer adds no second office line."""
     for base in ("", "https://jiuye.example.gov.cn"):
-        reply = Reply(f"结论：暂不符合条件。\n办理：县人社局（电话：待公布），咨询热线12333。\n网页版测算：{base}/calc/internship",
-                      "flow", options=[{"key": "1", "label": "重新测算"}],
-                      contacts=[{"office": "县人社局", "phone": "", "hotline": "12333"}],
-                      links=[{"title": "网页版就业见习补贴测算", "url": "/calc/internship"}])
+        reply = engine.handle(Incoming(user=f"render-{base}", event="menu:CALC_SKILL_MASTER_STUDIO"))
+        reply = engine.handle(Incoming(user=f"render-{base}", text="2"))
+        assert "result" in reply.extra and "/calc/" not in reply.reply
         text = render.to_text(reply, base_url=base or "http://wx.example.gov.cn")
-        assert "网页版测算：" not in text and text.count("/calc/internship") == 1
-        assert '网页版就业见习补贴测算</a>' in text
-        assert text.count("县人社局") == 1 and "办理单位" not in text
-        assert "办理：县人社局（电话：待公布），咨询热线12333。" in text
+        assert text.count("/calc/skill_master_studio") == 1 and "技能大师工作室补贴测算</a>" in text
+        assert text.count("县人社局（电话") == 1 and "办理单位" not in text
 
 
 def test_other_lines_with_colons_and_offices_stay():

@@ -1,8 +1,8 @@
 """A channel-neutral `Reply` as WeChat text: within 2048 UTF-8 bytes, links as <a href>.
 
 Layout: the reply, then the numbered options, then one short "办理单位" line (for
-offices the reply does not name itself), then the links; a reply line that only
-shows the bare address of one of those links gives way to it. When that is too long the reply is cut at a sentence boundary and a
+offices the reply does not name itself), then the links (replies carry their links apart from
+their text, so no bare path ever shows). When that is too long the reply is cut at a sentence boundary and a
 "查看完整回答" link takes the place of the rest; options survive the cut because
 the next message may be one of their numbers.
 """
@@ -68,18 +68,6 @@ def contacts_line(reply: Reply, locale: str, body: str = "") -> str:
     return msg("wechat_contacts", locale, offices="、".join(entries)) if entries else ""
 
 
-def without_link_lines(body: str, urls: list[str]) -> str:
-    """`body` without lines that only point at one of `urls` ("网页版测算：/calc/internship").
-
-    Such a line shows a bare path WeChat cannot open; the same page is offered as an
-    <a href> link below it."""
-    def points_elsewhere(line: str) -> bool:
-        label, sep, rest = line.strip().rpartition("：") if "：" in line else line.strip().rpartition(": ")
-        return not (sep and len(label) <= 12 and rest.strip() in urls)
-
-    return "\n".join(line for line in body.split("\n") if points_elsewhere(line))
-
-
 def cut(text: str, max_bytes: int) -> tuple[str, bool]:
     """The longest start of `text` within `max_bytes`, ending at a sentence (or clause) boundary.
 
@@ -104,9 +92,7 @@ def to_text(reply: Reply, *, base_url: str = "", max_bytes: int = MAX_BYTES,
             locale: str | None = None, url_for_full: Callable[[Reply], str] = full_answer_path) -> str:
     """The WeChat text for `reply`: never more than `max_bytes` UTF-8 bytes."""
     locale = locale or reply.locale or "zh"
-    targets = [item["url"] for item in reply.links if item.get("url")]
-    body = without_link_lines(clean(reply.reply or "").strip(),
-                              targets + [absolute(url, base_url) for url in targets])
+    body = clean(reply.reply or "").strip()
     options = [clean(f"{o.get('key', '')}. {o.get('label', '')}") for o in reply.options]
     contacts = clean(contacts_line(reply, locale, body))
     links = [link(absolute(item.get("url") or "/", base_url), clean(item.get("title") or item.get("url") or ""))
