@@ -16,14 +16,14 @@ from knowledge.matcher import MatchResult
 from knowledge.service import Snapshot
 from knowledge.textnorm import fold
 
-from . import replies, understand
+from . import facts, replies, understand
 from .reply import Reply
 from .topics import aspect_of, own_topic_words, read_in_topic
 from .turn import Turn
 
 
 CONTACT_RE = re.compile(
-    r"电话|手机号|号码|联系方式|怎么联系|咋联系|在哪|在那|哪儿|哪里|哪里办|去哪|到哪|地址|位置|找谁|找哪|哪个部门|哪个单位|"
+    r"电话|手机号|号码|联系方式|怎么联系|咋联系|在哪|在那(儿|里)?(办|申请|报名|交|领)|哪儿|哪里|哪里办|去哪|到哪|地址|位置|找谁|找哪|哪个部门|哪个单位|"
     r"什么部门|啥部门|哪个窗口|窗口|几点|上班时间|办公时间|周六|周末|投诉|举报|监督电话|打不通|没人接|人社所|服务中心|"
     r"谁管|归谁管|哪个局|联系人|办事的地方|乡上能办|镇上能办|能办不|有人上班"
 )
@@ -91,13 +91,14 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply |
         return replies.smalltalk(scene, match.smalltalk)
     follow_on = turn.state.topic is not None and not match.oos_term and not match.elsewhere \
         and not own_topic_words(matcher, text)
-    if wants_contact and (not match.out_of_scope or follow_on or COMPLAINT_RE.search(folded) or OFFICE_WORD_RE.search(folded)
-                          or TOWNSHIP_RE.search(folded)
-                          or any(o.kind != "township" for o in offices_named(turn.snapshot, folded))):
-        # "几点/在哪" about a bus or the weather is not a question for an office; a place
-        # name alone (红湾寺) does not make it one, an office word (人社服务站) does
+    office_named = any(o.kind != "township" for o in offices_named(turn.snapshot, folded))
+    if wants_contact and (not match.out_of_scope or not (match.oos_term or match.elsewhere) or follow_on
+                          or COMPLAINT_RE.search(folded) or office_named):
+        # "咨询电话给一个", "周末有人上班吗": asking for an office is in scope unless the message
+        # names something outside the plan ("公积金在哪办", "事业单位招考在哪报名", a bus, the
+        # weather) — and even then when it names one of the plan's offices or complains
         return contacts_reply(turn, text, folded, match)
-    if getattr(match, "elsewhere", False):
+    if match.elsewhere or compares_elsewhere(turn, folded):
         return replies.out_of_scope(scene, elsewhere=True)
     topic_calc = (turn.state.topic or {}).get("calculator")
     if not in_dialogue and topic_calc in turn.forms and not understand.ASK_RE.search(text) \
@@ -119,7 +120,7 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply |
         turn.state.missed(False)
         faq = turn.snapshot.faq(best.faq_id) if best.faq_id else None
         if faq is not None:
-            return remember(turn, with_procedure(turn, replies.faq_answer(scene, faq, score=best.score), text))
+            return remember(turn, faq_reply(turn, faq, best.score, text))
         return remember(turn, replies.clause_answer(scene, best.clause or "", score=best.score))
     lone = matcher.lone_word(text) if not in_dialogue and not match.oos_term and not match.elsewhere else None
     if lone is not None and not (match.confident and not match.vague):
@@ -139,6 +140,14 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply |
     twice = turn.state.misses >= 1 and not in_dialogue
     turn.state.missed(True)
     return replies.fallback(scene, match, numbered_choices=not in_dialogue, twice=twice)
+
+
+# "山丹县的创业补贴跟肃南一样不": naming Sunan to compare is still asking about the other place.
+COMPARE_RE = re.compile(r"一样|相比|比较|区别|不同|差别|哪个(好|高|多)|比肃南|比咱")
+
+
+def compares_elsewhere(turn: Turn, folded: str) -> bool:
+    return COMPARE_RE.search(folded) is not None and any(t in folded for t in turn.matcher.decisive_terms)
 
 
 def main_clause(snapshot: Snapshot, word: str) -> str | None:
@@ -182,12 +191,29 @@ def follow_up(turn: Turn, follow: Any, text: str) -> Reply:
     if follow.faq_id:
         faq = turn.snapshot.faq(follow.faq_id)
         if faq is not None:
-            reply = replies.faq_answer(scene, faq, score=follow.score, lead=lead)
+            reply = faq_reply(turn, faq, follow.score, text, lead=lead)
             topic = turn.state.topic or {}
             turn.state.set_topic(clause=faq.clause, faq=faq.id,
                                  calculator=faq.calculator or topic.get("calculator"))
             return with_procedure(turn, reply, text)
     return replies.clause_answer(scene, follow.clause, score=follow.score, lead=lead)
+
+
+def faq_reply(turn: Turn, faq: Any, score: float | None, text: str, lead: str = "") -> Reply:
+    """An FAQ answer to `text`: a fact the question states outside a figure the answer quotes
+    ("我25岁…能参加见习吗") is said first; the procedure staff entered goes with "怎么申请"."""
+    view = turn.scene.params
+    warnings = [turn.m("facts_outside", said=text_of(q, text), relation=turn.m("facts_below" if b.lower else "facts_above"),
+                       what=view.params.definition(b.name).description, limit=view.text(b.name))
+                for q, b in facts.outside(view, faq, text)]
+    lead = "".join(warnings) + lead
+    return with_procedure(turn, replies.faq_answer(turn.scene, faq, score=score, lead=lead), text)
+
+
+def text_of(q: Any, text: str) -> str:
+    from eligibility.answers import clean
+
+    return clean(text)[q.start:q.end]
 
 
 def has_procedure(turn: Turn, clause: str) -> bool:
@@ -322,13 +348,15 @@ def contacts_reply(turn: Turn, text: str, folded: str, match: MatchResult) -> Re
         return reply
     clause_id = None
     topic = turn.state.topic
+    # the words that ask for an office (电话, 投诉电话, 地址) name no policy of their own
+    words = [w for w in own_topic_words(turn.matcher, text) if not CONTACT_RE.search(w) and not COMPLAINT_RE.search(w)]
     follow = read_in_topic(turn.matcher, topic, text, match) if not complaint else None
     if follow is not None:
         clause_id = follow.clause  # "培训去哪报名" after the training answer: the training office
-    elif own_topic_words(turn.matcher, text) and match.best is not None and \
+    elif words and not complaint and match.best is not None and \
             match.best.score >= match.threshold * 0.6 and not match.out_of_scope:
         clause_id = match.best.clause
-    if clause_id is None and topic and topic.get("clause") and not complaint and not own_topic_words(turn.matcher, text):
+    if clause_id is None and topic and topic.get("clause") and not complaint and not words:
         clause_id = str(topic["clause"])
     township = TOWNSHIP_RE.search(folded) is not None
     if clause_id and clause_id in snap.clauses:

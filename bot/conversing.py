@@ -60,7 +60,9 @@ def start(turn: Turn, name: str, intro: str = "", said: str = "") -> Reply:
     state.set_topic(clause=form.clause, calculator=name)
     parts = [intro] if intro else []
     if outcome.kind != "done":
-        opening = form.intro + turn.m("flows_controls")
+        # a measure whose figures the plan gives for an ended period says so before asking anything
+        ended = replies.window_notes(turn.scene, [form.declaration.window], form.clause) if form.declaration.window else []
+        opening = "".join(ended) + ("\n" if ended else "") + form.intro + turn.m("flows_controls")
         if outcome.taken:
             opening += "\n" + turn.m("flows_prefilled", answers="；".join(outcome.taken))
             outcome.taken = []

@@ -176,14 +176,22 @@ def contacts(scene: Scene, cards: list[dict[str, str]], *, clause_id: str | None
     if township:
         lines.append(scene.m("contacts_township"))
     if complaint:
-        lines.append(scene.m("complaint_line", hotline=scene.snapshot.complaint_hotline))
+        lines.append(complaint_sentence(scene))
     lines.append(scene.m("hotlines"))
     return Reply("\n".join(lines), "contacts", clause=clause_id, contacts=cards,
                  links=[{"title": scene.m("offices_link"), "url": "/offices"}], locale=scene.locale)
 
 
+def complaint_sentence(scene: Scene) -> str:
+    """The county's complaint number once published; until then, 12345 to call instead (never
+    called the complaint number itself)."""
+    if getattr(scene.snapshot, "complaint_published", False):
+        return scene.m("complaint_line", hotline=scene.snapshot.complaint_hotline)
+    return scene.m("complaint_pending")
+
+
 def directory(scene: Scene, intro: str = "") -> Reply:
-    text = (intro + "\n" if intro else "") + scene.m("directory", complaint=scene.snapshot.complaint_hotline)
+    text = (intro + "\n" if intro else "") + scene.m("directory", complaint=complaint_sentence(scene))
     return Reply(text, "contacts", contacts=scene.county_contact(),
                  links=[{"title": scene.m("offices_link"), "url": "/offices"}], locale=scene.locale)
 

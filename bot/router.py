@@ -26,7 +26,7 @@ from .actions import (Action, ExitDialogue, ListCalculators, RequestCallback, Re
                       ShowContacts, ShowFaq, ShowMenu, ShowTheme, StartCalculator, from_json)
 from .answering import calculators, human, pick_calculators, remember, states_facts
 from .conversing import exit_dialogue, resume, start
-from .topics import aspect_of
+from .topics import aspect_of, own_topic_words
 from .reply import Reply
 from .turn import Turn, clean_text
 
@@ -241,7 +241,9 @@ def calculate_request(turn: Turn, text: str) -> Reply | None:
         return start(turn, names[0], said=text)
     if len(names) > 1:
         return replies.calculators(turn.scene, turn.forms, intro=turn.m("flows_which"), names=names)
-    return calculators(turn, intro=turn.m("flows_which"))
+    if explicit or not own_topic_words(turn.matcher, text):
+        return calculators(turn, intro=turn.m("flows_which"))  # "帮我算算我能领多少钱"
+    return None  # "临时生活补助能给多少": a policy with no calculator gets its answer
 
 
 def repeat(turn: Turn) -> Reply:

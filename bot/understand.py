@@ -86,7 +86,10 @@ def wants_repeat(text: str) -> bool:
 
 
 def wants_human(text: str) -> bool:
+    """"转人工", "我想找个真人问问" — but "你是真人吗" asks who the assistant is."""
     t = plain(text)
+    if re.search(r"(你|您)是", t):
+        return False
     return len(t) <= 24 and (command_of(text) == "human" or HUMAN_RE.search(t) is not None)
 
 

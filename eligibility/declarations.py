@@ -119,6 +119,7 @@ class Declaration:
     intro: str
     keywords: tuple[str, ...]
     inputs: tuple[Input, ...]
+    window: str | None = None      # the window the plan gives the measure's figures for (said when it has ended)
 
     @property
     def by_name(self) -> dict[str, Input]:
@@ -131,7 +132,7 @@ class Declaration:
     def from_mapping(cls, data: Mapping[str, Any]) -> "Declaration":
         decl = cls(calculator=data["calculator"], clause=str(data["clause"]), title=str(data["title"]),
                    intro=data.get("intro", ""), keywords=tuple(data.get("keywords") or ()),
-                   inputs=tuple(Input.from_mapping(s) for s in data["slots"]))
+                   inputs=tuple(Input.from_mapping(s) for s in data["slots"]), window=data.get("window"))
         decl.check()
         return decl
 

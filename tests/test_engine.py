@@ -76,9 +76,16 @@ def test_named_office_phone(engine):
     assert r.kind == "contacts" and r.contacts[0]["office"] == "县民政局"
 
 
-def test_complaint_hotline_defaults_to_12345(engine):
+def test_complaint_hotline_is_not_called_12345_until_staff_publish_one(engine, fresh_engine, fresh_db):
     r = ask(engine, "补贴一直不发 投诉电话是多少", user="complain")
-    assert r.kind == "contacts" and "12345" in r.reply
+    assert r.kind == "contacts" and "投诉电话公布前，可拨打12345" in r.reply
+    assert "监督投诉电话：12345" not in r.reply and "【" not in r.reply  # no unrelated clause title
+    from knowledge.service import StaffService
+
+    with fresh_db.session() as s:
+        StaffService(s).set_setting("complaint_hotline", "0937-0000000", author="test", reason="test")
+    published = ask(fresh_engine, "投诉电话是多少", user="complain2")
+    assert "监督投诉电话：0937-0000000" in published.reply and "公布前" not in published.reply
 
 
 def test_out_of_scope_falls_back_with_hotlines(engine):

@@ -16,6 +16,7 @@ SCRIPT_STRINGS = {
     "not_eligible": "web_not_eligible", "office_decides": "web_office_decides", "at_most": "web_at_most",
     "expired": "web_expired", "choose": "web_choose", "typing": "web_typing", "retry": "web_retry",
     "error": "web_error", "offline": "web_offline", "result_title": "web_result_title",
+    "plan_standard": "web_plan_standard", "per_month": "web_per_month",
     "clear_confirm": "web_clear_confirm",
 }
 

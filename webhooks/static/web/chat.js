@@ -102,8 +102,12 @@
     card.appendChild(el('p', 'result-head', r.eligible === true ? S.eligible : r.eligible === false ? S.not_eligible : S.office_decides));
     var amount = '';
     if (r.amount_range) { amount = money(r.amount_range[0]) + ' – ' + money(r.amount_range[1]); }
-    else if (r.amount !== null && r.amount !== undefined) { amount = (r.amount_kind === 'max' ? S.at_most + ' ' : '') + money(r.amount); }
-    if (amount) { card.appendChild(el('p', 'result-amount', amount)); }
+    else if (r.amount !== null && r.amount !== undefined) {
+      amount = (r.amount_kind === 'max' ? S.at_most + ' ' : '') + money(r.amount) + (r.amount_kind === 'monthly' ? S.per_month : '');
+    }
+    // When the office decides, the plan's figure is a standard, not a promise: small, and said so.
+    if (amount && r.eligible === true) { card.appendChild(el('p', 'result-amount', amount)); }
+    else if (amount && r.eligible === null) { card.appendChild(el('p', 'result-standard', S.plan_standard + amount)); }
     (r.expired_notes && r.expired_notes.length ? r.expired_notes : (r.expired ? [S.expired] : [])).forEach(function (t) {
       card.appendChild(el('p', 'warn', t));
     });
