@@ -217,8 +217,7 @@ def text_of(q: Any, text: str) -> str:
 
 
 def has_procedure(turn: Turn, clause: str) -> bool:
-    finder = getattr(turn.snapshot, "procedures_for", None)
-    return bool(finder and finder(clause))
+    return bool(turn.snapshot.procedures_for(clause))
 
 
 def with_procedure(turn: Turn, reply: Reply, text: str) -> Reply:

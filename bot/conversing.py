@@ -14,6 +14,7 @@ import datetime as dt
 import re
 
 from eligibility.dialogue import Dialogue
+from knowledge.inbox import record_dialogue
 from knowledge.matcher import MatchResult
 
 from . import answering, replies, understand
@@ -27,6 +28,12 @@ DONE_KEEP_HOURS = 2.0    # a finished dialogue's answers can be corrected this l
 
 
 FLOW_SMALLTALK = ("thanks", "ack", "greeting", "bye", "who")
+
+
+def record(turn: Turn, calculator: str, event: str) -> None:
+    """Dialogues started and completed, per calculator, for the staff dashboard."""
+    if turn.session is not None:
+        record_dialogue(turn.session, turn.user, calculator, event)
 
 
 def begin(turn: Turn, plan: StartPlan) -> Reply:
@@ -57,6 +64,7 @@ def start(turn: Turn, name: str, intro: str = "", said: str = "") -> Reply:
     state.take_suspended(name)
     form = turn.forms[name]
     outcome = turn.dialogues.begin(name, said=said)
+    record(turn, name, "started")
     state.set_topic(clause=form.clause, calculator=name)
     parts = [intro] if intro else []
     if outcome.kind != "done":
@@ -96,7 +104,9 @@ def finish(turn: Turn, dlg: Dialogue, outcome: Outcome) -> Reply:
     form = dlg.form
     state.set_dialogue(None)
     state.finished(form.calculator)
-    state.data["done"] = {"state": dlg.state, "at": turn.dialogues.now.isoformat()}
+    state.data["done"] = {"state": dlg.state, "at": turn.dialogues.now.isoformat(),
+                          "result": outcome.result.to_dict() if outcome.result is not None else None}
+    record(turn, form.calculator, "completed")
     state.set_topic(clause=form.clause, calculator=form.calculator)
     resumable = [(n, turn.forms[n].title) for n in state.suspended if n in turn.forms]
     reply = replies.result(turn.scene, form, outcome.result, taken=outcome.taken, resumable=resumable)

@@ -108,10 +108,10 @@ class Engine:
         if message_id and last is not None and last.get("id") == message_id:
             return Reply.from_stored(last["reply"]), row  # a retry of a message already answered
         locale = incoming.locale or row.locale or "zh"
-        scene = Scene(loaded.snapshot, self.clock(), locale, callbacks=bool(self.settings.get("CALLBACKS")))
+        scene = Scene(loaded.snapshot, self.clock(), locale, callbacks=self.settings.get("CALLBACKS", True) is not False)
         turn = router.Turn(scene, loaded.matcher, state, Dialogues(loaded.snapshot, scene.today, now, self.ttl_hours(),
                                                                    locale),
-                           channel=incoming.channel, settings=self.settings)
+                           channel=incoming.channel, settings=self.settings, session=session, user=user)
         state.next_turn()
         reply = router.route(turn, incoming.text, incoming.event)
         if turn.new_locale:

@@ -242,14 +242,11 @@ def procedure(scene: Scene, clause_id: str, aspect: str, calculator: str = "") -
 
 def _procedures(snapshot: Snapshot, clause_id: str, calculator: str) -> list[dict[str, str]]:
     """Procedures staff entered for the clause (the console's table), the calculator's first."""
-    finder = getattr(snapshot, "procedures_for", None)
-    if finder is None:
-        return []
     found = []
-    for p in finder(clause_id):
-        item = p if isinstance(p, dict) else {k: getattr(p, k, "") for k in
-                                                ("title", "calculator", "steps", "documents", "where", "source")}
-        found.append({k: str(v or "") for k, v in item.items()})
+    for p in snapshot.procedures_for(clause_id):
+        item = {k: getattr(p, k, "") for k in ("title", "calculator", "steps", "documents", "where", "source")}
+        # steps and documents are lists: one line reads them in order
+        found.append({k: "；".join(v) if isinstance(v, (tuple, list)) else str(v or "") for k, v in item.items()})
     found.sort(key=lambda p: p.get("calculator") != calculator)
     return found
 

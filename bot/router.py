@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from knowledge.textnorm import fold
 
-from . import answering, conversing, language, replies, understand
+from . import answering, callbacks, conversing, language, replies, understand
 from .actions import (Action, ExitDialogue, ListCalculators, RequestCallback, ResumeDialogue, ShowClause,
                       ShowContacts, ShowFaq, ShowMenu, ShowTheme, StartCalculator, from_json)
 from .answering import calculators, human, pick_calculators, remember, states_facts
@@ -44,6 +44,10 @@ def route(turn: Turn, text: str | None, event: str | None) -> Reply:
         return chosen
     if not raw or not fold(raw):
         return empty(turn, raw)
+    if callbacks.forget_requested(raw):
+        return callbacks.forget(turn)  # "删除我的电话"
+    if turn.state.aside:
+        return callbacks.handle(turn, raw)  # the callback request in progress
     dlg = turn.dialogues.load(turn.state.dialogue)
     if dlg is None and turn.state.dialogue is not None:
         turn.state.set_dialogue(None)  # a form that no longer exists
@@ -195,7 +199,12 @@ def _show_clause(turn: Turn, action: ShowClause) -> Reply:
 
 
 def _callback(turn: Turn, action: RequestCallback) -> Reply:
-    return human(turn, clause=action.clause or None)
+    """"留下姓名和电话": the request form, with the result of the dialogue just finished."""
+    done = turn.state.data.get("done")
+    result = done.get("result") if isinstance(done, dict) and conversing.fresh(turn, done) else None
+    if isinstance(result, dict) and action.clause and str(result.get("clause")) != action.clause:
+        result = None
+    return callbacks.begin(turn, action.clause or None, result)
 
 PERFORMERS: dict[type, Callable[[Turn, Any], Reply]] = {
     ShowMenu: lambda turn, a: replies.menu(turn.scene),

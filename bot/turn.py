@@ -28,7 +28,9 @@ class Turn:
     channel: str = "api"
     settings: Mapping[str, Any] = field(default_factory=dict)
     text: str = ""
-    new_locale: str | None = None  # the language the person chose in this turn (kept per person)
+    new_locale: str | None = None
+    session: Any = None            # the turn's database session (services that record something)
+    user: str = ""                 # the person's id (namespaced by channel) for what is recorded  # the language the person chose in this turn (kept per person)
 
     @property
     def snapshot(self) -> Snapshot:
