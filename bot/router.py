@@ -19,17 +19,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 from eligibility.dialogue import Dialogue, Form
+from eligibility.texts import switch_to
 from knowledge.matcher import Matcher, MatchResult
 from knowledge.service import Snapshot
 from knowledge.textnorm import fold
 
-from . import language, replies, understand
-from .actions import (Action, ExitDialogue, ListCalculators, RequestCallback, ResumeDialogue, ShowClause,
-                      ShowContacts, ShowFaq, ShowMenu, ShowTheme, StartCalculator, from_json)
+from knowledge.mongolian import has_mongolian
+
+from . import language, personas, replies, understand
+from .actions import (Action, ExitDialogue, ListCalculators, ListPersonas, RequestCallback, ResumeDialogue,
+                      SetLanguage, ShowClause, ShowContacts, ShowFaq, ShowMenu, ShowPersona, ShowTheme,
+                      StartCalculator, from_json)
 from .dialogues import Dialogues, Outcome
 from .i18n import msg
 from .reply import Reply
@@ -76,6 +80,7 @@ class Turn:
     settings: Mapping[str, Any] = field(default_factory=dict)
     text: str = ""
     new_locale: str | None = None  # the language the person chose in this turn (kept per person)
+    reply_locale: str | None = None  # the reply is in another language than the person's (a note in Chinese)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -87,6 +92,13 @@ class Turn:
 
     def m(self, key: str, **kw: Any) -> str:
         return msg(key, self.scene.locale, **kw)
+
+    def switch_locale(self, locale: str) -> None:
+        """From now on (this reply included) speak `locale`; the engine keeps it for the person."""
+        self.new_locale = locale
+        self.scene = replace(self.scene, locale=locale)
+        self.dialogues.locale = locale
+        switch_to(locale)
 
 
 # =============================================================================== entry
@@ -109,10 +121,18 @@ def route(turn: Turn, text: str | None, event: str | None) -> Reply:
 
 
 def clean_text(text: str) -> str:
-    """NFKC, no NUL, lone surrogates or other control characters (they reach no database)."""
+    """NFC, no NUL, lone surrogates or other control characters (they reach no database).
+
+    NFC, not NFKC: the text is stored (question log) and Mongolian needs its narrow no-break
+    space (U+202F) and variation selectors kept. Matching folds further (knowledge.textnorm.fold)."""
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFC", text)
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs")).strip()
+
+
+def clean_id(user: str) -> str:
+    """A conversation key: NFKC as it always was (changing it would orphan existing conversations)."""
+    return unicodedata.normalize("NFKC", clean_text(user))
 
 
 def _has_surrogates(text: str) -> bool:
@@ -168,6 +188,11 @@ def outside(turn: Turn, text: str) -> Reply:
         if reply is not None:
             return reply
     state.clear_offer()
+    if has_mongolian(text) and not language.CJK_RE.search(text):
+        return language.mongolian_reply(turn, text, perform)  # the Chinese matcher cannot read it
+    group = personas.named(text)
+    if group is not None:
+        return replies.persona(turn.scene, group, turn.forms)  # "我是牧民": what applies to me
     if understand.wants_repeat(text):
         return repeat(turn)
     if understand.wants_human(text):
@@ -209,7 +234,7 @@ def outside_command(turn: Turn, name: str) -> Reply | None:
     if name == "human":
         return human(turn)
     if name == "language":
-        return replies.menu(turn.scene, intro=turn.m("language_zh_only"))
+        return language.choose_reply(turn)
     if name == "resume":
         if state.suspended:
             return resume(turn, "")
@@ -221,7 +246,7 @@ def outside_command(turn: Turn, name: str) -> Reply | None:
         return replies.menu(turn.scene, intro=turn.m("nothing_open"))
     if name in ("back", "exit"):
         if name == "exit" and state.suspended:
-            titles = "、".join(turn.forms[n].title for n in state.suspended if n in turn.forms)
+            titles = turn.m("list_sep").join(turn.forms[n].title for n in state.suspended if n in turn.forms)
             for n in list(state.suspended):
                 state.take_suspended(n)
             return replies.menu(turn.scene, intro=turn.m("flows_exited", title=titles))
@@ -279,6 +304,9 @@ PERFORMERS: dict[type, Callable[[Turn, Any], Reply]] = {
     ShowContacts: lambda turn, a: (contacts_for_clause(turn, a.clause) if a.clause
                                    else replies.directory(turn.scene)),
     RequestCallback: _callback,
+    SetLanguage: lambda turn, a: language.set_language(turn, a.locale if a.locale in ("zh", "mn") else "zh"),
+    ListPersonas: lambda turn, a: replies.personas(turn.scene),
+    ShowPersona: lambda turn, a: replies.persona(turn.scene, a.id, turn.forms),
 }
 
 
@@ -632,7 +660,7 @@ def start(turn: Turn, name: str, intro: str = "", said: str = "") -> Reply:
     if outcome.kind != "done":
         opening = form.intro + turn.m("flows_controls")
         if outcome.taken:
-            opening += "\n" + turn.m("flows_prefilled", answers="；".join(outcome.taken))
+            opening += "\n" + turn.m("flows_prefilled", answers=turn.m("answers_sep").join(outcome.taken))
             outcome.taken = []
         parts.append(opening)
     outcome.note = "\n\n".join(parts)
@@ -655,7 +683,7 @@ def ask(turn: Turn, outcome: Outcome) -> Reply:
     turn.state.set_dialogue(dlg.state)
     note = outcome.note
     if outcome.kind == "asked" and outcome.taken and not note:
-        note = turn.m("flows_noted", answers="；".join(outcome.taken))
+        note = turn.m("flows_noted", answers=turn.m("answers_sep").join(outcome.taken))
     return replies.question(turn.scene, dlg.form, dlg.prompt(), before=note)
 
 
@@ -861,7 +889,7 @@ def what_if(turn: Turn, done: dict, text: str) -> Reply | None:
     changed = [n for n in dlg.take_facts(text, overwrite=True) if before.get(n) != dlg.answers.get(n)]
     if not changed:
         return None
-    note = turn.m("flows_what_if", answers="；".join(dlg.summary(changed)))
+    note = turn.m("flows_what_if", answers=turn.m("answers_sep").join(dlg.summary(changed)))
     return after(turn, turn.dialogues.advance(dlg, note=note))
 
 

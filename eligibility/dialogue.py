@@ -37,13 +37,14 @@ from .answers import (AnswerError, Quantity, asks_something, clean, cn_number, c
                       fits_unit, is_unsure, is_vague_quantity, parse_bool, parse_date, parse_option_number,
                       parse_plain_number, parse_quantity, MAX_ANSWER, QUESTION_MARKS, UNSURE)
 from .registry import REGISTRY
-from .texts import t
+from .texts import form_text, t
 
 FORMS_DIR = Path(__file__).resolve().parent / "forms"
 SLOT_TYPES = ("int", "number", "choice", "bool", "date")
 FIELD_TYPES = {"int": "integer", "number": "number", "choice": "choice", "bool": "boolean"}
 UNITS = ("people", "months", "years", "age", "yuan", "")
 CUE_BEFORE, CUE_AFTER = 8, 6  # characters around a number searched for a slot's cue words
+EXAMPLES = {"people": "5", "months": "6", "years": "1", "age": "20", "yuan": "20000"}  # example answers by unit
 
 
 class NeedsConfirmation(Exception):
@@ -298,13 +299,23 @@ class Dialogue:
             status = slot.option(option)
             assert status is not None
             options = [{"key": "1", "label": t("dialogue.confirm_yes")}, {"key": "2", "label": t("dialogue.confirm_no")}]
-            return Prompt(_render(status.confirm, self.view) + t("dialogue.choice_hint"), options, slot.name, "confirm")
-        text = _render(slot.question, self.view)
+            confirm = self._text(f"{slot.name}.{option}.confirm", status.confirm)
+            return Prompt(confirm + t("dialogue.choice_hint"), options, slot.name, "confirm")
+        text = self._text(f"{slot.name}.question", slot.question)
         choices = slot.choices()
         if choices:
             text += t("dialogue.choice_hint")
-        options = [{"key": str(i), "label": _render(o.label, self.view)} for i, o in enumerate(choices, 1)]
+        elif slot.numeric and not re.search(r"[0-9]", text):
+            # plain language: every question says what to send, with an example number
+            text += "\n" + t("dialogue.hint_number", example=EXAMPLES.get(slot.unit, "5"))
+        labels = {"true": "yes_label", "false": "no_label"} if slot.type == "bool" else {}
+        options = [{"key": str(i), "label": self._text(f"{slot.name}.{labels.get(o.value, o.value)}", o.label)}
+                   for i, o in enumerate(choices, 1)]
         return Prompt(text, options, slot.name)
+
+    def _text(self, key: str, zh: str) -> str:
+        """A form text in the language being spoken (eligibility.texts.form_text), figures filled in."""
+        return _render(form_text(self.form.calculator, key, zh), self.view)
 
     # -- answers ------------------------------------------------------------------------------
     def parse(self, text: str, strict: bool = False) -> Any:
@@ -335,7 +346,7 @@ class Dialogue:
             raise AnswerError(exc.message or self.invalid_message(slot)) from None
 
     def invalid_message(self, slot: Slot) -> str:
-        return _render(slot.invalid, self.view) or t(f"dialogue.invalid_{slot.type}")
+        return self._text(f"{slot.name}.invalid", slot.invalid) or t(f"dialogue.invalid_{slot.type}")
 
     def _parse(self, slot: Slot, text: str, strict: bool = False) -> Any:
         if slot.type == "choice":
@@ -372,10 +383,10 @@ class Dialogue:
         low = slot.minimum
         high = self.answers.get(slot.max_from) if slot.max_from else slot.maximum
         if low is not None and value < low:
-            raise AnswerError(_render(slot.too_small, self.view).format(min=_n(low), max=_n(high))
+            raise AnswerError(self._text(f"{slot.name}.too_small", slot.too_small).format(min=_n(low), max=_n(high))
                               if slot.too_small else t("dialogue.too_small", minimum=_n(low)))
         if high is not None and value > high:
-            raise AnswerError(_render(slot.too_large, self.view).format(min=_n(low), max=_n(high))
+            raise AnswerError(self._text(f"{slot.name}.too_large", slot.too_large).format(min=_n(low), max=_n(high))
                               if slot.too_large else t("dialogue.too_large", maximum=_n(high)))
         return value
 

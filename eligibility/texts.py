@@ -39,6 +39,11 @@ def speaking(locale: str | None) -> Iterator[None]:
         _SPEAKING.reset(token)
 
 
+def switch_to(locale: str) -> None:
+    """Inside a `speaking` block: speak `locale` from now on (the person chose it mid-turn)."""
+    _SPEAKING.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
 def current_locale() -> str:
     return _SPEAKING.get()
 
