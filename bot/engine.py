@@ -82,6 +82,14 @@ class Engine:
         except (TypeError, ValueError):
             return DEFAULT_TTL_HOURS
 
+    # -- the person's language ----------------------------------------------------------------
+    def set_locale(self, user: str, locale: str) -> None:
+        """Keep `locale` for this person (a page's language switch); every channel then answers in it."""
+        self.store.set_locale(router.clean_id(user), normal_locale(locale))
+
+    def locale_of(self, user: str) -> str | None:
+        return self.store.locale_of(router.clean_id(user))
+
     # -- one message -----------------------------------------------------------------------------
     def handle(self, incoming: Incoming) -> Reply:
         user = (incoming.user or "anonymous")

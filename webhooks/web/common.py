@@ -65,10 +65,16 @@ def conversation_tag(uid: str) -> str:
     return hashlib.sha256(f"jiuye-chat:{uid}".encode()).hexdigest()[:16]
 
 
+def page_locale() -> str:
+    """The page's language (the visitor's switch): zh or mn."""
+    value = request.cookies.get("jiuye_lang", "")
+    return value if value in ("zh", "mn") else "zh"
+
+
 @bp.app_template_global("t")
 def t(key: str, **kwargs) -> str:
-    """A catalog sentence in templates: {{ t('web_title') }}."""
-    return msg(key, **kwargs)
+    """A catalog sentence in templates, in the page's language: {{ t('web_site_name') }}."""
+    return msg(key, page_locale(), **kwargs)
 
 
 @bp.app_template_filter("tel")
@@ -79,7 +85,8 @@ def tel(number: str) -> str:
 
 @bp.app_template_filter("cn_date")
 def cn_date(day: dt.date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else ""
+    """A date as the page's language writes it (2026年11月27日)."""
+    return msg("date_format", page_locale(), year=day.year, month=day.month, day=day.day) if day else ""
 
 
 @bp.after_request
