@@ -41,6 +41,7 @@ MN_CHINESE = {mongolian_key(w) for w in ("ᠬᠢᠲᠠᠳ", "ᠬᠢᠲᠠᠳ ᠬ
 MN_GREETINGS = tuple(mongolian_key(w) for w in ("ᠰᠠᠶᠢᠨ", "ᠮᠡᠨᠳᠦ", "ᠰᠠᠢᠨ"))
 MN_THANKS = tuple(mongolian_key(w) for w in ("ᠪᠠᠶᠠᠷᠯᠠᠯ᠎ᠠ", "ᠪᠠᠶᠠᠷᠯᠠᠯᠠ"))
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+BROAD_TERMS = ("就业", "工作")  # "work": which group are you? (the "for me" lists), never one group's list
 
 # Glossary terms (by their Chinese) → what they open, most specific first.
 TERM_ACTIONS: tuple[tuple[str, Action], ...] = (
@@ -142,7 +143,7 @@ def mongolian_reply(turn: "Turn", text: str, perform) -> Reply:
     group = next((personas.MONGOLIAN[t.chinese] for t in found.values() if t.chinese in personas.MONGOLIAN), None)
     for zh, action in TERM_ACTIONS:
         if zh in found:
-            if isinstance(action, ListPersonas) and group is not None and zh != "就业" and zh != "工作":
+            if isinstance(action, ListPersonas) and group is not None and zh not in BROAD_TERMS:
                 return replies.persona(turn.scene, group, turn.forms)
             return perform(turn, action)
     return replies.menu(turn.scene, intro=turn.m("mongolian_partly"))

@@ -221,19 +221,40 @@ def write(files: dict[Path, bytes]) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------------- extraction
-KEYWORDS = {"msg": None, "t": None, "m": None}
+KEY_FUNCTIONS = {"msg", "t", "m"}
+KEY_RE = re.compile(r"[a-z][a-z0-9_.]*")
+
+
+def python_keys(path: Path) -> list[tuple[str, int]]:
+    """Literal keys passed first to msg()/t()/.m() in a Python file; both keys of `m("a" if x else "b")`."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name not in KEY_FUNCTIONS:
+            continue
+        arg = node.args[0]
+        options = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
+        found += [(o.value, node.lineno) for o in options
+                  if isinstance(o, ast.Constant) and isinstance(o.value, str) and KEY_RE.fullmatch(o.value)]
+    return found
 
 
 def used_keys(domain: Domain) -> dict[str, list[str]]:
-    """Literal keys passed to msg()/t()/.m() in the domain's code and templates (Babel's extractors)."""
-    method_map = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
+    """Literal keys used in the domain's code (Python by its syntax tree) and templates (Babel's Jinja extractor)."""
     found: dict[str, list[str]] = {}
     for directory in domain.code_dirs:
+        for path in sorted(directory.rglob("*.py")):
+            for key, lineno in python_keys(path):
+                found.setdefault(key, []).append(f"{rel(path)}:{lineno}")
         for filename, lineno, message, _comments, _context in extract_from_dir(
-                str(directory), method_map=method_map, keywords=KEYWORDS, comment_tags=(),
-                options_map={"**/templates/**.html": {"extensions": ""}}):
+                str(directory), method_map=[("**/templates/**.html", "jinja2.ext:babel_extract")],
+                keywords={"t": None}, comment_tags=(), options_map={"**/templates/**.html": {"extensions": ""}}):
             key = message if isinstance(message, str) else message[0]
-            if key and re.fullmatch(r"[a-z][a-z0-9_.]*", key):
+            if key and KEY_RE.fullmatch(key):
                 found.setdefault(key, []).append(f"{rel(directory / filename)}:{lineno}")
     return found
 
