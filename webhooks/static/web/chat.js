@@ -55,18 +55,19 @@
     if (MONG.test(String(text || ''))) { n.classList.add('mong'); n.setAttribute('lang', 'mn-Mong'); }
     return n;
   }
-  // The conversation chose a language: pages opened next follow it (the switch sets the same cookie).
+  // The conversation chose a language ("蒙文", a message in Mongolian script): the page follows it,
+  // as the switch would (same cookie), and is drawn again from the saved history in that language.
   function follow(locale) {
     if ((locale !== 'zh' && locale !== 'mn') || locale === log.getAttribute('data-locale')) { return; }
     log.setAttribute('data-locale', locale);
-    document.documentElement.lang = locale === 'mn' ? 'mn-Mong' : 'zh-CN';
     document.cookie = 'jiuye_lang=' + locale + '; path=/; max-age=31536000; samesite=lax';
+    window.location.reload();
   }
   // 🔊 read an answer aloud with the browser's own voice (zh-CN); Mongolian letters are skipped,
   // a zh-CN voice cannot read them. No button where the browser cannot speak.
   function speakButton(text) {
     var said = String(text || '').replace(/[\u1800-\u18af\u202f]+/g, ' ').trim();
-    if (!speech || !/[\u4e00-\u9fff0-9]/.test(said)) { return null; }
+    if (!speech || (said.match(/[\u4e00-\u9fff]/g) || []).length < 6) { return null; }  // little Chinese: nothing to read
     var btn = el('button', 'speak', '🔊 ' + S.read_aloud);
     btn.type = 'button';
     btn.setAttribute('aria-label', S.read_aloud_label);
@@ -132,7 +133,8 @@
 
   function resultCard(r) {
     var card = el('div', 'result ' + (r.eligible === true ? 'yes' : r.eligible === false ? 'no' : 'maybe'));
-    card.appendChild(el('p', 'result-head', r.eligible === true ? S.eligible : r.eligible === false ? S.not_eligible : S.office_decides));
+    var verdict = r.eligible === true ? S.eligible : r.eligible === false ? S.not_eligible : S.office_decides;
+    card.appendChild(mong(el('p', 'result-head', verdict), verdict));
     var amount = '';
     if (r.amount_range) { amount = money(r.amount_range[0]) + ' – ' + money(r.amount_range[1]); }
     else if (r.amount !== null && r.amount !== undefined) { amount = (r.amount_kind === 'max' ? S.at_most + ' ' : '') + money(r.amount); }
@@ -260,9 +262,9 @@
       clearTimeout(timer); wait.remove(); setBusy(false);
       if (!res.ok) { failed(text, label, silent, (res.d && res.d.error) || S.error, id); return; }
       var m = renderBot(res.d, true);
-      follow(res.d.locale);
       history.push({ bot: res.d });
       save();
+      follow(res.d.locale);
       toTop(m);
     }).catch(function () {
       clearTimeout(timer); wait.remove(); setBusy(false);
