@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, has_request_context, request, url_for
 
 from bot.i18n import msg
 from eligibility import today as county_today
@@ -66,7 +66,9 @@ def conversation_tag(uid: str) -> str:
 
 
 def page_locale() -> str:
-    """The page's language (the visitor's switch): zh or mn."""
+    """The page's language (the visitor's switch): zh or mn; zh outside a request."""
+    if not has_request_context():
+        return "zh"
     value = request.cookies.get("jiuye_lang", "")
     return value if value in ("zh", "mn") else "zh"
 
