@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test faults probe bench eval chromium clean
+.PHONY: run test faults probe bench eval chromium fonts catalogs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,29 @@ $(STAMP): pyproject.toml
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download
 # cannot reach its host here). Installed once, as root, by the setup.
-chromium:
+chromium: fonts
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
 
-run: $(STAMP)
+# The web pages serve Noto Sans Mongolian from the system (route /fonts/…); it comes from Debian's
+# fonts-noto-core and is never copied into the repository. Without it Mongolian falls back to the
+# phone's own fonts (and the browser test that checks the glyphs is skipped).
+MONGOLIAN_FONT := /usr/share/fonts/truetype/noto/NotoSansMongolian-Regular.ttf
+fonts:
+	@test -f $(MONGOLIAN_FONT) || { \
+	  echo "installing Debian fonts-noto-core (Noto Sans Mongolian)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core >/dev/null) \
+	  || echo "WARNING: could not install fonts-noto-core; Mongolian uses the browser's fonts"; }
+
+# Message catalogs (bot/locale, eligibility/locale): import the YAML catalogs and the form texts
+# into zh.po, keep mn.po in step, and check that every key the code uses exists. The runtime reads
+# the PO files directly: nothing to compile.
+catalogs: $(STAMP)
+	$(PY) scripts/catalogs.py update
+
+run: $(STAMP) fonts
 	$(VENV)/bin/flask --app webhooks run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) chromium

@@ -111,3 +111,23 @@ class ShowContacts(Action):
 class RequestCallback(Action):
     kind = "callback"
     clause: str = ""
+
+
+@action
+@dataclass(frozen=True)
+class SetLanguage(Action):
+    kind = "language"
+    locale: str = "zh"
+
+
+@action
+@dataclass(frozen=True)
+class ListPersonas(Action):
+    kind = "personas"
+
+
+@action
+@dataclass(frozen=True)
+class ShowPersona(Action):
+    kind = "persona"
+    id: str

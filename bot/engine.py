@@ -25,7 +25,9 @@ from knowledge.service import Snapshot
 
 from . import router
 from .dialogues import DEFAULT_TTL_HOURS, Dialogues
-from .i18n import msg
+from eligibility.texts import speaking
+
+from .i18n import msg, normal_locale
 from .replies import Scene
 from .reply import Incoming, Reply
 from .state import ConversationState
@@ -80,6 +82,14 @@ class Engine:
         except (TypeError, ValueError):
             return DEFAULT_TTL_HOURS
 
+    # -- the person's language ----------------------------------------------------------------
+    def set_locale(self, user: str, locale: str) -> None:
+        """Keep `locale` for this person (a page's language switch); every channel then answers in it."""
+        self.store.set_locale(router.clean_id(user), normal_locale(locale))
+
+    def locale_of(self, user: str) -> str | None:
+        return self.store.locale_of(router.clean_id(user))
+
     # -- one message -----------------------------------------------------------------------------
     def handle(self, incoming: Incoming) -> Reply:
         user = (incoming.user or "anonymous")
@@ -88,7 +98,7 @@ class Engine:
             import hashlib
 
             user = "h:" + hashlib.sha256(user.encode("utf-8", "replace")).hexdigest()
-        user = router.clean_text(user) or "anonymous"
+        user = router.clean_id(user) or "anonymous"
         try:
             return self.store.turn(user, incoming.locale or "zh", lambda s, row: self._turn(s, row, incoming, user))
         except DBAPIError:
@@ -97,7 +107,8 @@ class Engine:
             raise
         except Exception:  # noqa: BLE001 — a bug: the person gets a friendly reply, the state stays as it was
             log.exception("turn failed for %s", user[:24])
-            return Reply(msg("engine_error"), "fallback", locale=incoming.locale or "zh")
+            locale = normal_locale(incoming.locale)
+            return Reply(msg("engine_error", locale), "fallback", locale=locale)
 
     def _turn(self, session: Session, row: Row, incoming: Incoming, user: str) -> tuple[Reply, Row]:
         loaded = self.knowledge.current(session)
@@ -107,16 +118,17 @@ class Engine:
         last = state.last
         if message_id and last is not None and last.get("id") == message_id:
             return Reply.from_stored(last["reply"]), row  # a retry of a message already answered
-        locale = incoming.locale or row.locale or "zh"
+        locale = normal_locale(incoming.locale or row.locale)
         scene = Scene(loaded.snapshot, self.clock(), locale, callbacks=self.settings.get("CALLBACKS", True) is not False)
         turn = router.Turn(scene, loaded.matcher, state, Dialogues(loaded.snapshot, scene.today, now, self.ttl_hours(),
                                                                    locale),
                            channel=incoming.channel, settings=self.settings, session=session, user=user)
         state.next_turn()
-        reply = router.route(turn, incoming.text, incoming.event)
+        with speaking(locale):  # the calculators' sentences and form texts follow the person's language
+            reply = router.route(turn, incoming.text, incoming.event)
         if turn.new_locale:
             locale = turn.new_locale
-        reply.locale = locale
+        reply.locale = turn.reply_locale or locale
         if reply.options and reply.actions:
             state.offer([dict(a.to_json(), key=o["key"]) for o, a in zip(reply.options, reply.actions)
                          if a is not None])

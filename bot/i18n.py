@@ -1,43 +1,41 @@
-"""Message catalogs: every sentence the engine composes, per locale.
+"""Message catalogs: every sentence the engine composes, per locale (gettext PO, bot/locale/<locale>.po).
 
-Catalog files are bot/messages/<locale>.yaml plus any bot/messages/<locale>-*.yaml
-(one per feature, e.g. zh-flows.yaml), merged. A missing key in a locale falls
-back to zh, so a partial Mongolian catalog still works.
+zh.po is the source text, mn.po the traditional-script Mongolian (knowledge.catalogs explains the
+review flags). A key the Mongolian catalog lacks, or leaves in Chinese on purpose, is said in
+Chinese. `scripts/catalogs.py` writes the files (`make catalogs`).
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from knowledge.catalogs import DEFAULT_LOCALE, LOCALES, Catalogs
 
-MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
-DEFAULT_LOCALE = "zh"
-
-
-@lru_cache(maxsize=None)
-def _catalog(locale: str) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for path in sorted(MESSAGES_DIR.glob(f"{locale}.yaml")) + sorted(MESSAGES_DIR.glob(f"{locale}-*.yaml")):
-        with path.open(encoding="utf-8") as fh:
-            merged.update(yaml.safe_load(fh) or {})
-    return merged
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+CATALOGS = Catalogs(LOCALE_DIR)
 
 
 def locales() -> list[str]:
-    return sorted({p.stem.split("-")[0] for p in MESSAGES_DIR.glob("*.yaml")})
+    return list(LOCALES)
+
+
+def normal_locale(locale: str | None) -> str:
+    """A locale this service speaks (anything else is Chinese)."""
+    return locale if locale in LOCALES else DEFAULT_LOCALE
 
 
 def msg(key: str, locale: str = DEFAULT_LOCALE, **kwargs: Any) -> str:
     """The sentence for `key` in `locale`, formatted with kwargs (str.format)."""
-    text = _catalog(locale).get(key)
-    if text is None:
-        text = _catalog(DEFAULT_LOCALE).get(key)
+    text = CATALOGS.text(key, normal_locale(locale))
     if text is None:
         raise KeyError(f"message {key!r} missing from the {DEFAULT_LOCALE} catalog")
-    return str(text).format(**kwargs) if kwargs else str(text)
+    return text.format(**kwargs) if kwargs else text
 
 
 def has(key: str, locale: str = DEFAULT_LOCALE) -> bool:
-    return key in _catalog(locale)
+    return CATALOGS.translated(key, normal_locale(locale)) if locale != DEFAULT_LOCALE else CATALOGS.has(key)
+
+
+def translated(key: str, locale: str) -> bool:
+    """Whether `locale` says `key` in its own words (not the Chinese fallback)."""
+    return CATALOGS.translated(key, normal_locale(locale))

@@ -21,15 +21,17 @@ from knowledge.parameters import ParameterError, ParameterView
 from knowledge.runtime import THEMES
 from knowledge.service import FaqInfo, Snapshot, citation
 
-from .actions import (Action, ExitDialogue, ListCalculators, RequestCallback, ResumeDialogue, ShowClause,
-                      ShowContacts, ShowFaq, ShowMenu, ShowTheme, StartCalculator)
+from . import personas as persona_lists
+from .actions import (Action, ExitDialogue, ListCalculators, ListPersonas, RequestCallback, ResumeDialogue,
+                      SetLanguage, ShowClause, ShowContacts, ShowFaq, ShowMenu, ShowPersona, ShowTheme,
+                      StartCalculator)
 from .i18n import msg
 from .reply import Reply
 
 THEME_OPTIONS = 8
 WECHAT_TEXT_BYTES = 2048
 RESULT_BUDGET = 1700  # bytes of result text, leaving room for the numbered options
-DEFAULT_OFFICE = "县人社局"
+DEFAULT_OFFICE_KEY = "lead_office_unknown"  # the county HR bureau's name, as the office directory spells it
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,21 @@ class Scene:
     def m(self, key: str, **kw: Any) -> str:
         return msg(key, self.locale, **kw)
 
+    @property
+    def default_office(self) -> str:
+        """The office for everything without a lead office: its Chinese name (a key of the directory)."""
+        return msg(DEFAULT_OFFICE_KEY)
+
+    def join(self, items: Sequence[str]) -> str:
+        """Names listed in this language's way (、 in Chinese)."""
+        return self.m("list_sep").join(items)
+
     def lead_office(self, clause_id: str | None) -> str:
         clause = self.snapshot.clauses.get(clause_id or "")
-        return "、".join(clause.lead_offices) if clause and clause.lead_offices else DEFAULT_OFFICE
+        return self.join(clause.lead_offices) if clause and clause.lead_offices else self.default_office
 
     def county_contact(self) -> list[dict[str, str]]:
-        office = self.snapshot.office(DEFAULT_OFFICE)
+        office = self.snapshot.office(self.default_office)
         return [office.contact()] if office else []
 
 
@@ -66,10 +77,36 @@ def numbered(reply: Reply, choices: Sequence[tuple[str, Action]]) -> Reply:
 
 # ------------------------------------------------------------------------------ menus
 def menu(scene: Scene, intro: str = "") -> Reply:
+    """The main menu: the themes, the calculators, the offices, "for me" lists, the other language."""
     choices: list[tuple[str, Action]] = [(scene.m(f"theme_{theme}"), ShowTheme(theme)) for theme, _ in THEMES]
-    choices += [(scene.m("menu_calc"), ListCalculators()), (scene.m("menu_contacts"), ShowContacts())]
+    choices += [(scene.m("menu_calc"), ListCalculators()), (scene.m("menu_contacts"), ShowContacts()),
+                (scene.m("menu_forme"), ListPersonas()),
+                (scene.m("menu_language"), SetLanguage("zh" if scene.locale == "mn" else "mn"))]
     text = (intro + "\n\n" if intro else "") + scene.m("menu_intro")
     return numbered(Reply(text, "menu", locale=scene.locale), choices)
+
+
+def personas(scene: Scene) -> Reply:
+    """我是……: the groups the plan names, numbered."""
+    choices: list[tuple[str, Action]] = [(scene.m(f"persona_{pid}"), ShowPersona(pid)) for pid in persona_lists.PERSONAS]
+    return numbered(Reply(scene.m("forme_pick"), "menu", locale=scene.locale), choices)
+
+
+def persona(scene: Scene, pid: str, forms: dict[str, Form]) -> Reply:
+    """What applies to one group: its FAQ entries (the cited answer) and calculators, numbered."""
+    choices: list[tuple[str, Action]] = []
+    for kind, ref in persona_lists.options(pid):
+        if kind == "calc" and ref in forms:
+            choices.append((scene.m("persona_calc", title=forms[ref].title), persona_lists.action_of(kind, ref)))
+        elif kind == "faq" and scene.snapshot.faq(ref) is not None:
+            choices.append((scene.snapshot.faq(ref).question, persona_lists.action_of(kind, ref)))
+    reply = Reply(scene.m("persona_intro", persona=scene.m(f"persona_{pid}")), "menu", locale=scene.locale)
+    return numbered(reply, choices)
+
+
+def in_chinese(scene: Scene, text: str) -> str:
+    """A policy text that exists only in Chinese, said so in one line of the person's language."""
+    return text if scene.locale == "zh" else scene.m("faq_in_chinese") + "\n" + text
 
 
 def theme(scene: Scene, theme_id: str) -> Reply:
@@ -117,6 +154,7 @@ def faq_answer(scene: Scene, faq: FaqInfo, score: float | None, lead: str = "") 
         text = text + "\n" + "\n".join(notes)
     if lead:
         text = lead + text
+    text = in_chinese(scene, text)
     links = []
     if faq.calculator:
         links.append({"title": scene.m("calc_link"), "url": f"/calc/{faq.calculator}"})
@@ -127,8 +165,8 @@ def faq_answer(scene: Scene, faq: FaqInfo, score: float | None, lead: str = "") 
 
 def clause_answer(scene: Scene, clause_id: str, score: float | None = None, lead: str = "") -> Reply:
     clause = scene.snapshot.clauses[clause_id]
-    text = lead + scene.m("clause_answer", title=clause.title, summary=scene.params.render(clause.summary),
-                          citation=clause.citation)
+    text = lead + in_chinese(scene, scene.m("clause_answer", title=clause.title,
+                                            summary=scene.params.render(clause.summary), citation=clause.citation))
     return Reply(text, "answer", clause=clause_id, score=score, contacts=scene.snapshot.lead_contacts(clause_id),
                  links=[{"title": scene.m("clause_link", citation=clause.citation), "url": f"/policies/{clause_id}"}],
                  locale=scene.locale)
@@ -141,7 +179,7 @@ def short_answer(scene: Scene, faq: FaqInfo) -> str:
     short = sentences[0] if sentences else full
     if len(short) < 25 and len(sentences) > 1:
         short += sentences[1]
-    if "依据" not in short:
+    if citation(faq.clause) not in short:
         short = short.rstrip("。") + scene.m("flows_citation", citation=citation(faq.clause))
     return short.strip()
 
@@ -160,7 +198,7 @@ def contact_lines(scene: Scene, cards: list[dict[str, str]]) -> list[str]:
              for c in published]
     rest = [c["office"] for c in cards if c not in published]
     if rest:
-        lines.append(scene.m("contacts_unpublished", offices="、".join(rest)))
+        lines.append(scene.m("contacts_unpublished", offices=scene.join(rest)))
     return lines
 
 
@@ -201,14 +239,14 @@ def handoff(scene: Scene, clause_id: str | None, intro: str = "") -> Reply:
     cards = scene.snapshot.lead_contacts(clause_id) if clause_id else []
     cards = cards or scene.county_contact()
     lines = [intro] if intro else []
-    lines.append(scene.m("handoff", offices="、".join(c["office"] for c in cards)))
+    lines.append(scene.m("handoff", offices=scene.join([c["office"] for c in cards])))
     published = [c for c in cards if c.get("phone") or c.get("address") or c.get("hours")]
     lines += contact_lines(scene, published) if published else [scene.m("contacts_pending")]
     lines.append(scene.m("hotlines"))
     reply = Reply("\n".join(lines), "contacts", clause=clause_id, contacts=cards,
                   links=[{"title": scene.m("offices_link"), "url": "/offices"}], locale=scene.locale)
     if scene.callbacks:
-        office = "、".join(c["office"] for c in cards)
+        office = scene.join([c["office"] for c in cards])
         numbered(reply, [(scene.m("callback_offer", office=office), RequestCallback(clause_id or "")),
                          (scene.m("flows_menu_label"), ShowMenu())])
     return reply
@@ -223,7 +261,7 @@ def procedure(scene: Scene, clause_id: str, aspect: str, calculator: str = "") -
     if entries:
         for p in entries[:2]:
             if p.get("title") and len(entries) > 1:
-                lines.append(f"【{p['title']}】")
+                lines.append(scene.m("procedure_part", title=p["title"]))
             if aspect == "apply" and p.get("steps"):
                 lines.append(scene.m("procedure_steps", steps=p["steps"]))
             if p.get("documents") and aspect in ("documents", "apply"):
@@ -265,7 +303,8 @@ def fallback(scene: Scene, match: MatchResult, *, numbered_choices: bool = True,
     elif choices and numbered_choices:
         text = scene.m("fallback_suggest")
     elif choices:
-        text = scene.m("fallback_topics", topics="；".join(label for label, _ in choices)) + "\n" + scene.m("hotlines")
+        text = scene.m("fallback_topics", topics=scene.m("answers_sep").join(label for label, _ in choices)) + "\n" \
+            + scene.m("hotlines")
     else:
         text = scene.m("fallback") + "\n" + scene.m("hotlines")
     reply = Reply(text, "fallback", score=match.best.score if match.best else None, locale=scene.locale)
@@ -355,14 +394,14 @@ def verdict(scene: Scene, result: Result, office: str) -> str:
 def result_text(scene: Scene, form: Form, result: Result, taken: Sequence[str] = ()) -> str:
     """The result as one chat bubble: what was assumed, verdict, reasons, what would change it,
     expiry, the office and what the plan says about documents."""
-    contact = result.contacts[0] if result.contacts else {"office": DEFAULT_OFFICE, "phone": ""}
-    office = "、".join(c["office"] for c in result.contacts) or DEFAULT_OFFICE
+    contact = result.contacts[0] if result.contacts else {"office": scene.default_office, "phone": ""}
+    office = scene.join([c["office"] for c in result.contacts]) or scene.default_office
     has_procedure = bool(_procedures(scene.snapshot, form.clause, form.calculator))
 
     def compose(reasons: list[str], changes: list[str], notes: list[str]) -> str:
         lines = [scene.m("result_header", title=form.title)]
         if taken:
-            lines.append(scene.m("result_taken", answers="；".join(taken)))
+            lines.append(scene.m("result_taken", answers=scene.m("answers_sep").join(taken)))
         lines.append(verdict(scene, result, office))
         if reasons:
             lines.append(scene.m("result_reasons"))
@@ -426,7 +465,7 @@ def exited(scene: Scene, title: str) -> Reply:
     return menu(scene, intro=scene.m("flows_exited", title=title))
 
 
-__all__ = ["Scene", "numbered", "menu", "theme", "calculators", "faq_answer", "clause_answer", "short_answer",
+__all__ = ["Scene", "numbered", "menu", "personas", "persona", "in_chinese", "theme", "calculators", "faq_answer", "clause_answer", "short_answer",
            "smalltalk", "contacts", "directory", "handoff", "procedure", "fallback", "out_of_scope", "question",
            "verdict", "result_text", "result", "expired_dialogue", "resume_offer", "exited", "window_notes",
            "ExitDialogue"]

@@ -21,14 +21,17 @@ from typing import Any, Callable
 
 from knowledge.textnorm import fold
 
-from . import answering, callbacks, conversing, language, replies, understand
-from .actions import (Action, ExitDialogue, ListCalculators, RequestCallback, ResumeDialogue, ShowClause,
-                      ShowContacts, ShowFaq, ShowMenu, ShowTheme, StartCalculator, from_json)
+from knowledge.mongolian import has_mongolian
+
+from . import answering, callbacks, conversing, language, personas, replies, understand
+from .actions import (Action, ExitDialogue, ListCalculators, ListPersonas, RequestCallback, ResumeDialogue,
+                      SetLanguage, ShowClause, ShowContacts, ShowFaq, ShowMenu, ShowPersona, ShowTheme,
+                      StartCalculator, from_json)
 from .answering import calculators, human, pick_calculators, remember, states_facts
 from .conversing import exit_dialogue, resume, start
 from .topics import aspect_of, own_topic_words
 from .reply import Reply
-from .turn import Turn, clean_text
+from .turn import Turn, clean_id, clean_text  # noqa: F401  (the engine keys conversations with clean_id)
 
 
 MAX_TEXT = 5000          # longer messages are cut before matching (a politeness, not an error)
@@ -103,6 +106,11 @@ def outside(turn: Turn, text: str) -> Reply:
         if reply is not None:
             return reply
     state.clear_offer()
+    if has_mongolian(text) and not language.CJK_RE.search(text):
+        return language.mongolian_reply(turn, text, perform)  # the Chinese matcher cannot read it
+    group = personas.named(text)
+    if group is not None:
+        return replies.persona(turn.scene, group, turn.forms)  # "我是牧民": what applies to me
     if understand.wants_repeat(text):
         return repeat(turn)
     if understand.wants_human(text):
@@ -144,7 +152,7 @@ def outside_command(turn: Turn, name: str) -> Reply | None:
     if name == "human":
         return human(turn)
     if name == "language":
-        return replies.menu(turn.scene, intro=turn.m("language_zh_only"))
+        return language.choose_reply(turn)
     if name == "resume":
         if state.suspended:
             return resume(turn, "")
@@ -156,7 +164,7 @@ def outside_command(turn: Turn, name: str) -> Reply | None:
         return replies.menu(turn.scene, intro=turn.m("nothing_open"))
     if name in ("back", "exit"):
         if name == "exit" and state.suspended:
-            titles = "、".join(turn.forms[n].title for n in state.suspended if n in turn.forms)
+            titles = turn.m("list_sep").join(turn.forms[n].title for n in state.suspended if n in turn.forms)
             for n in list(state.suspended):
                 state.take_suspended(n)
             return replies.menu(turn.scene, intro=turn.m("flows_exited", title=titles))
@@ -218,6 +226,9 @@ PERFORMERS: dict[type, Callable[[Turn, Any], Reply]] = {
     ShowContacts: lambda turn, a: (answering.contacts_for_clause(turn, a.clause) if a.clause
                                    else replies.directory(turn.scene)),
     RequestCallback: _callback,
+    SetLanguage: lambda turn, a: language.set_language(turn, a.locale if a.locale in ("zh", "mn") else "zh"),
+    ListPersonas: lambda turn, a: replies.personas(turn.scene),
+    ShowPersona: lambda turn, a: replies.persona(turn.scene, a.id, turn.forms),
 }
 
 

@@ -77,6 +77,20 @@ class ConversationStore:
         state = row.state if isinstance(row.state, dict) else {}
         return Row(user, state, row.locale or "zh", int(row.version or 0))
 
+    def set_locale(self, user: str, locale: str) -> None:
+        """Keep `locale` as the person's language (the web page's language switch), without a turn."""
+        with self.db.session() as session:
+            if self._read(session, user) is None:
+                _upsert(session, user, locale)
+            session.execute(update(Conversation).where(Conversation.user == user)
+                            .values(locale=locale, version=Conversation.version + 1,
+                                    updated_at=dt.datetime.now(dt.timezone.utc)))
+
+    def locale_of(self, user: str) -> str | None:
+        with self.db.session() as session:
+            row = self._read(session, user)
+        return row.locale if row is not None else None
+
     def turn(self, user: str, locale: str, compute: Callable[[Session, Row], tuple[T, Row]]) -> T:
         """Run `compute` on the person's conversation and commit what it returns, atomically.
 

@@ -59,18 +59,31 @@ EMOJI_CODE_RE = re.compile(r"\[[\u4e00-\u9fff]{1,4}\]|/:[^\s/]{1,8}")
 QUESTION_MARKS = ("吗", "?", "？", "么", "是不是", "能不能", "可不可以", "什么", "怎么", "为啥", "为什么", "多少", "哪",
                   "多久", "多长", "咋", "啥", "几时", "谁")
 
+# Mongolian (traditional script) yes and no, as `clean` leaves them (no FVS/MVS), with the variants
+# keyboards produce (ᠦᠬᠡᠢ for ᠦᠭᠡᠢ). Unreviewed glossary words: knowledge/data/mongolian-glossary.tsv.
+MONGOLIAN_YES = {"\u1832\u1821\u1822\u182e\u1826", "\u1832\u1821\u1836\u1822\u182e\u1826"}
+MONGOLIAN_NO = {"\u1826\u182d\u1821\u1822", "\u1826\u182c\u1821\u1822"}
+# A Mongolian unit word right after a number, read as its Chinese unit ("8 ᠰᠠᠷ᠎ᠠ" = 8个月).
+MONGOLIAN_UNITS = {"\u1830\u1820\u1837\u1820": "个月", "\u1835\u1822\u182f": "年", "\u1828\u1820\u1830\u1824": "岁",
+                   "\u182c\u1826\u182e\u1826\u1828": "人", "\u1836\u1824\u1838\u1820\u1828": "元"}
+MONGOLIAN_UNIT_RE = re.compile(r"(\d)(" + "|".join(MONGOLIAN_UNITS) + ")")
+MONGOLIAN_DIGITS = {0x1810 + i: str(i) for i in range(10)}
+
 YES = {"是", "是的", "对", "对的", "对呀", "有", "有的", "嗯", "恩", "嗯嗯", "好", "好的", "行", "可以", "要", "需要", "yes", "y",
-       "true", "ok", "对头", "是滴", "是呀", "是啊", "对啊", "当然", "肯定", "没错", "正确", "同意", "愿意"}
-NO = {"不是", "否", "没有", "没", "无", "不", "不对", "没得", "no", "n", "false", "不要", "不需要", "没呢", "还没有", "还没",
+       *MONGOLIAN_YES, "true", "ok", "对头", "是滴", "是呀", "是啊", "对啊", "当然", "肯定", "没错", "正确", "同意", "愿意"}
+NO = {"不是", "否", "没有", "没", "无", "不", "不对", "没得", "no", "n", *MONGOLIAN_NO, "false", "不要", "不需要", "没呢", "还没有", "还没",
       "不行", "木有", "不用", "不用了", "不同意", "不愿意"}
 
 
 def clean(text: str) -> str:
-    """NFKC, no emoji or face codes, no spaces, lower case, no punctuation at the edges."""
-    text = EMOJI_CODE_RE.sub("", unicodedata.normalize("NFKC", text or ""))
+    """NFKC, no emoji or face codes, no spaces, lower case, no punctuation at the edges; Mongolian
+    digits as ASCII (᠕ = 5), Mongolian variation selectors and separators dropped, a Mongolian unit
+    after a number as its Chinese unit."""
+    text = EMOJI_CODE_RE.sub("", unicodedata.normalize("NFKC", (text or "").translate(MONGOLIAN_DIGITS)))
     text = "".join(c for c in text if unicodedata.category(c) not in ("So", "Sk", "Cf", "Mn", "Me", "Cs", "Co", "Cc"))
     text = re.sub(r"\s+", "", text.strip().lower())
-    return text.strip(EDGE_PUNCT)
+    text = MONGOLIAN_UNIT_RE.sub(lambda m: m.group(1) + MONGOLIAN_UNITS[m.group(2)], text)
+    return text.strip(EDGE_PUNCT + "\u1802\u1803")
 
 
 def asks_something(text: str) -> bool:

@@ -35,10 +35,11 @@ from .answers import (AnswerError, Quantity, asks_something, clean, cn_number, c
                       parse_plain_number, parse_quantity, MAX_ANSWER, QUESTION_MARKS, UNSURE)
 from .declarations import Declaration, Input, Option, declarations
 from .registry import REGISTRY
-from .texts import t
+from .texts import form_text, t
 
 UNITS = ("people", "months", "years", "age", "yuan", "")
 CUE_BEFORE, CUE_AFTER = 8, 6  # characters around a number searched for a slot's cue words
+EXAMPLES = {"people": "5", "months": "6", "years": "1", "age": "20", "yuan": "20000"}  # example answers by unit
 
 
 class NeedsConfirmation(Exception):
@@ -89,7 +90,7 @@ class Form:
 
     @property
     def title(self) -> str:
-        return self.declaration.title
+        return form_text(self.calculator, "title", self.declaration.title)
 
     @property
     def clause(self) -> str:
@@ -212,13 +213,23 @@ class Dialogue:
             status = slot.option(option)
             assert status is not None
             options = [{"key": "1", "label": t("dialogue.confirm_yes")}, {"key": "2", "label": t("dialogue.confirm_no")}]
-            return Prompt(_render(status.confirm, self.view) + t("dialogue.choice_hint"), options, slot.name, "confirm")
-        text = _render(slot.question, self.view)
+            confirm = self._text(f"{slot.name}.{option}.confirm", status.confirm)
+            return Prompt(confirm + t("dialogue.choice_hint"), options, slot.name, "confirm")
+        text = self._text(f"{slot.name}.question", slot.question)
         offered = choices(slot)
         if offered:
             text += t("dialogue.choice_hint")
-        options = [{"key": str(i), "label": _render(o.label, self.view)} for i, o in enumerate(offered, 1)]
+        elif slot.numeric and not re.search(r"[0-9]", text):
+            # plain language: every question says what to send, with an example number
+            text += "\n" + t("dialogue.hint_number", example=EXAMPLES.get(slot.unit, "5"))
+        labels = {"true": "yes_label", "false": "no_label"} if slot.type == "bool" else {}
+        options = [{"key": str(i), "label": self._text(f"{slot.name}.{labels.get(o.value, o.value)}", o.label)}
+                   for i, o in enumerate(offered, 1)]
         return Prompt(text, options, slot.name)
+
+    def _text(self, key: str, zh: str) -> str:
+        """A form text in the language being spoken (eligibility.texts.form_text), figures filled in."""
+        return _render(form_text(self.form.calculator, key, zh), self.view)
 
     # -- answers ------------------------------------------------------------------------------
     def parse(self, text: str, strict: bool = False) -> Any:
@@ -249,7 +260,7 @@ class Dialogue:
             raise AnswerError(exc.message or self.invalid_message(slot)) from None
 
     def invalid_message(self, slot: Slot) -> str:
-        return _render(slot.invalid, self.view) or t(f"dialogue.invalid_{slot.type}")
+        return self._text(f"{slot.name}.invalid", slot.invalid) or t(f"dialogue.invalid_{slot.type}")
 
     def _parse(self, slot: Slot, text: str, strict: bool = False) -> Any:
         if slot.type == "choice":
@@ -286,10 +297,10 @@ class Dialogue:
         low = slot.minimum
         high = self.answers.get(slot.max_from) if slot.max_from else slot.maximum
         if low is not None and value < low:
-            raise AnswerError(_render(slot.too_small, self.view).format(min=_n(low), max=_n(high))
+            raise AnswerError(self._text(f"{slot.name}.too_small", slot.too_small).format(min=_n(low), max=_n(high))
                               if slot.too_small else t("dialogue.too_small", minimum=_n(low)))
         if high is not None and value > high:
-            raise AnswerError(_render(slot.too_large, self.view).format(min=_n(low), max=_n(high))
+            raise AnswerError(self._text(f"{slot.name}.too_large", slot.too_large).format(min=_n(low), max=_n(high))
                               if slot.too_large else t("dialogue.too_large", maximum=_n(high)))
         return value
 
@@ -542,7 +553,7 @@ class Dialogue:
             value = self.answers[slot.name]
             shown = next((_render(o.label, self.view) for o in choices(slot) if o.value == str(value).lower()
                           or o.value == value), None)
-            lines.append(f"{slot.label}：{shown or _n(value)}")
+            lines.append(f"{form_text(self.form.calculator, slot.name + '.label', slot.label)}：{shown or _n(value)}")
         return lines
 
 

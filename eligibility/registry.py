@@ -15,7 +15,7 @@ from .errors import UnknownCalculator
 from .result import Result
 from .declarations import Declaration, declaration
 from .schema import InputSchema, fields_of
-from .texts import t
+from .texts import form_text, t
 
 Compute = Callable[[dict[str, Any], ParameterView, dt.date], Result]
 
@@ -31,7 +31,7 @@ class Calculator:
 
     @property
     def title(self) -> str:
-        return declaration(self.name).title
+        return form_text(self.name, "title", declaration(self.name).title)
 
     @property
     def declaration(self) -> Declaration:

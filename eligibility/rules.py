@@ -19,7 +19,7 @@ from .errors import InvalidInput
 from .declarations import declaration
 from .registry import calculator
 from .result import Result
-from .texts import day, label, listing, money, number, option_label, percent, plain_amount as _plain, t
+from .texts import day, form_text, label, listing, money, number, option_label, percent, plain_amount as _plain, t
 
 
 class Run:
@@ -139,7 +139,7 @@ class Run:
             amount, kind, amount_range = None, None, None
         return Result(self.name, self.clause, self.as_of, eligible, _plain(amount), kind if amount is not None else None,
                       [_plain(x) for x in amount_range] if amount_range is not None else None, self.expired,
-                      self.reasons, [], declaration(self.name).title, self.changes, self.change_inputs,
+                      self.reasons, [], form_text(self.name, "title", declaration(self.name).title), self.changes, self.change_inputs,
                       self.expired_notes, self.notes, dict(self.inputs), self.reason_keys, self.fixes)
 
 

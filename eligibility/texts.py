@@ -1,54 +1,62 @@
-"""The eligibility package's Chinese sentences (eligibility/messages/<locale>.yaml).
+"""The eligibility package's sentences: gettext catalogs eligibility/locale/<locale>.po (zh, mn).
 
 Reasons, error messages, field and option labels all come from the catalog, so the
 wording can be edited without touching a rule. `eligibility` never imports `bot`
-(ARCHITECTURE.md), hence its own small catalog beside bot's.
+(ARCHITECTURE.md), hence its own catalog beside bot's (knowledge.catalogs reads both).
+
+The language: `t(key, locale=…)`; without one, the language of the conversation being answered
+(`speaking(locale)`, set by the engine for one turn, like gettext's active language), else zh.
+Form texts (questions, options, intros) stay in the form YAML, the Chinese source; their
+translations are catalog entries `forms.<calculator>.<slot>.question` etc., read by `form_text`.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
-
+from knowledge.catalogs import DEFAULT_LOCALE, LOCALES, Catalogs
 from knowledge.parameters import format_value
 
-MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+CATALOGS = Catalogs(LOCALE_DIR)
 # The lead office's name, for the sentences of the calculation being run: set by the service,
 # which knows the office directory, around the pure rule (so a rule never needs the directory).
 _OFFICE: ContextVar[str] = ContextVar("eligibility_office", default="")
+_SPEAKING: contextvars.ContextVar[str] = contextvars.ContextVar("eligibility_locale", default=DEFAULT_LOCALE)
 
 
-@lru_cache(maxsize=None)
-def _catalog(locale: str) -> dict[str, str]:
-    path = MESSAGES_DIR / f"{locale}.yaml"
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    flat: dict[str, str] = {}
-
-    def walk(prefix: str, node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), value)
-        else:
-            flat[prefix] = str(node)
-
-    walk("", data)
-    return flat
+@contextlib.contextmanager
+def speaking(locale: str | None) -> Iterator[None]:
+    """Within the block, sentences without an explicit locale are in `locale` (one turn of one person)."""
+    token = _SPEAKING.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
 
 
-def t(key: str, **kwargs: Any) -> str:
+def switch_to(locale: str) -> None:
+    """Inside a `speaking` block: speak `locale` from now on (the person chose it mid-turn)."""
+    _SPEAKING.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+def current_locale() -> str:
+    return _SPEAKING.get()
+
+
+def t(key: str, locale: str | None = None, **kwargs: Any) -> str:
     """The sentence for `key`, formatted with kwargs; `{office}` stays a placeholder for the service."""
-    text = _catalog("zh").get(key)
+    text = CATALOGS.text(key, locale or _SPEAKING.get())
     if text is None:
-        raise KeyError(f"eligibility message {key!r} missing from messages/zh.yaml")
-    kwargs.setdefault("office", _OFFICE.get() or _catalog("zh").get("service.default_office", ""))
+        raise KeyError(f"eligibility message {key!r} missing from locale/zh.po")
+    kwargs.setdefault("office", _OFFICE.get() or CATALOGS.text("service.default_office", locale or _SPEAKING.get()) or "")
     return text.format(**kwargs)
 
 
@@ -63,14 +71,24 @@ def office_named(name: str) -> Iterator[None]:
 
 
 def has(key: str) -> bool:
-    return key in _catalog("zh")
+    return CATALOGS.has(key)
+
+
+def form_text(calculator: str, key: str, zh: str, locale: str | None = None) -> str:
+    """A form text (`key` as "intro", "months.question", "layoffs.none") in `locale`: the catalog's
+    `forms.<calculator>.<key>` translation, else `zh`, the form YAML's own text (the source)."""
+    locale = locale or _SPEAKING.get()
+    if locale == DEFAULT_LOCALE or not zh:
+        return zh
+    full = f"forms.{calculator}.{key}"
+    return CATALOGS.text(full, locale) if CATALOGS.translated(full, locale) else zh
 
 
 def label(calculator: str, field: str) -> str:
     """An input's label from the calculator's declaration ("见习人数")."""
     from .declarations import declaration
 
-    return declaration(calculator).input(field).label
+    return form_text(calculator, f"{field}.label", declaration(calculator).input(field).label)
 
 
 def option_label(calculator: str, field: str, value: Any) -> str:
@@ -78,7 +96,10 @@ def option_label(calculator: str, field: str, value: Any) -> str:
     from .declarations import declaration
 
     option = declaration(calculator).input(field).option(value)
-    return option.name if option is not None else str(value)
+    if option is None:
+        return str(value)
+    return form_text(calculator, f"{field}.{option.value}.short" if option.short else f"{field}.{option.value}",
+                     option.name)
 
 
 def money(value: float | int) -> str:

@@ -16,6 +16,8 @@ import os
 
 import zhconv
 
+from .mongolian import mongolian_key
+
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Keep CJK, Latin letters, digits, Mongolian script, %; everything else separates words.
 DROP = re.compile(r"[^\u4e00-\u9fff\u1800-\u18afa-z0-9%.\s]+")
@@ -34,8 +36,15 @@ DIALECT = str.maketrans({"尕": "小"})
 
 
 def fold(text: str) -> str:
-    """NFKC, simplified characters, dialect characters, lower case, punctuation and emoji to spaces."""
-    text = unicodedata.normalize("NFKC", text or "")
+    """NFKC, simplified characters, dialect characters, lower case, punctuation and emoji to spaces.
+
+    A match key, never stored. Mongolian script gets its own key first (knowledge.mongolian:
+    no variation selectors, vowel separators or joiners, U+202F as a space, Mongolian digits as
+    ASCII), so two spellings of one word meet."""
+    text = text or ""
+    if MONGOLIAN.search(text):
+        text = mongolian_key(text)
+    text = unicodedata.normalize("NFKC", text)
     text = zhconv.convert(text, "zh-cn").translate(DIALECT)
     text = text.lower()
     text = DROP.sub(" ", text)

@@ -20,7 +20,7 @@ FALLBACK = "fallback"
 
 CASES = [
     ("", MENU), ("   ", MENU), ("\n\t", MENU), ("😀😀😀", MENU), ("🙏", MENU), ("\x00\x01", MENU), ("？？？", MENU),
-    ("a" * 5000, FALLBACK), ("ᠠᠵᠢᠯ ᠡᠷᠬᠢᠯᠡᠬᠦ ᠲᠡᠳᠬᠦᠮᠵᠢ", FALLBACK), ("'; DROP TABLE faqs; --", FALLBACK),
+    ("a" * 5000, FALLBACK), ("ᠠᠵᠢᠯ ᠡᠷᠬᠢᠯᠡᠬᠦ ᠲᠡᠳᠬᠦᠮᠵᠢ", MENU), ("'; DROP TABLE faqs; --", FALLBACK),
     ("<script>alert(1)</script>", FALLBACK), ("]]><xml>", FALLBACK), ("１２３４５６７８９０", FALLBACK),
     ("见习" * 2500, "answer"),
 ]

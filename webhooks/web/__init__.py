@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import calc, chat, pages, poster  # noqa: F401  (each adds its routes to bp)
+from . import calc, chat, language, pages, poster  # noqa: F401  (each adds its routes to bp)
 from .common import bp
 
 

@@ -8,7 +8,7 @@ from knowledge.retention import forget_conversation
 
 from ..db import get_db
 from ..identity import issue_new_visitor, visitor_id
-from .common import bp, conversation_tag, ensure_visitor, identity_lines
+from .common import bp, conversation_tag, ensure_visitor, identity_lines, page_locale
 
 # Catalog keys the chat script needs, sent with the page (key in the script → catalog key).
 SCRIPT_STRINGS = {
@@ -17,14 +17,16 @@ SCRIPT_STRINGS = {
     "expired": "web_expired", "choose": "web_choose", "typing": "web_typing", "retry": "web_retry",
     "error": "web_error", "offline": "web_offline", "result_title": "web_result_title",
     "plan_standard": "web_plan_standard", "per_month": "web_per_month",
-    "clear_confirm": "web_clear_confirm",
+    "clear_confirm": "web_clear_confirm", "read_aloud": "web_read_aloud", "read_aloud_label": "web_read_aloud_label",
+    "phone": "web_phone", "address": "web_address", "hours": "web_hours", "avatar": "web_avatar",
 }
 
 
 @bp.get("/")
 def chat():
     """The assistant as a chat page; the jiuye_uid cookie (set on this response) keys the conversation."""
-    strings = {name: msg(key) for name, key in SCRIPT_STRINGS.items()}
+    locale = page_locale()
+    strings = {name: msg(key, locale) for name, key in SCRIPT_STRINGS.items()}
     return render_template("web/chat.html", strings=strings, conversation=conversation_tag(ensure_visitor()),
                            history_hours=history_hours(), identity=identity_lines())
 

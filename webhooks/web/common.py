@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, has_request_context, render_template, request, url_for
 
 from bot.i18n import msg
 from eligibility import today as county_today
@@ -70,10 +70,18 @@ def conversation_tag(uid: str) -> str:
     return hashlib.sha256(f"jiuye-chat:{uid}".encode()).hexdigest()[:16]
 
 
+def page_locale() -> str:
+    """The page's language (the visitor's switch): zh or mn; zh outside a request."""
+    if not has_request_context():
+        return "zh"
+    value = request.cookies.get("jiuye_lang", "")
+    return value if value in ("zh", "mn") else "zh"
+
+
 @bp.app_template_global("t")
 def t(key: str, **kwargs) -> str:
-    """A catalog sentence in templates: {{ t('web_title') }}."""
-    return msg(key, **kwargs)
+    """A catalog sentence in templates, in the page's language: {{ t('web_site_name') }}."""
+    return msg(key, page_locale(), **kwargs)
 
 
 @bp.app_template_filter("tel")
@@ -84,7 +92,8 @@ def tel(number: str) -> str:
 
 @bp.app_template_filter("cn_date")
 def cn_date(day: dt.date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else ""
+    """A date as the page's language writes it (2026年11月27日)."""
+    return msg("date_format", page_locale(), year=day.year, month=day.month, day=day.day) if day else ""
 
 
 @bp.after_request

@@ -19,8 +19,8 @@ from bot.reply import Reply
 from .xmlsafe import clean
 
 MAX_BYTES = 2048  # WeChat's limit for the Content of a passive text reply
-SENTENCE_END = re.compile(r"[。！？；!?;\n]")
-CLAUSE_END = re.compile(r"[，、,：:）)]")
+SENTENCE_END = re.compile(r"[。！？；!?;\n\u1803\u1809]")  # ᠃ and ᠉ end Mongolian sentences
+CLAUSE_END = re.compile(r"[，、,：:）)\u1802\u1808]")
 
 
 def nbytes(text: str) -> int:
@@ -65,7 +65,7 @@ def contacts_line(reply: Reply, locale: str, body: str = "") -> str:
             entries.append(msg("wechat_contact_hotline", locale, office=office, hotline=card["hotline"]))
         elif office:
             entries.append(office)
-    return msg("wechat_contacts", locale, offices="、".join(entries)) if entries else ""
+    return msg("wechat_contacts", locale, offices=msg("list_sep", locale).join(entries)) if entries else ""
 
 
 def cut(text: str, max_bytes: int) -> tuple[str, bool]:

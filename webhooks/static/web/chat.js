@@ -19,6 +19,8 @@
   var input = document.getElementById('q');
   var busy = false;
   var history = load();
+  var MONG = /[\u1800-\u18af]/;
+  var speech = ('speechSynthesis' in window) && typeof window.SpeechSynthesisUtterance === 'function';
 
   function load() {
     try {
@@ -48,6 +50,38 @@
     if (text !== undefined && text !== null) { n.textContent = String(text); }
     return n;
   }
+  // Text in Mongolian script is written vertically (site.css .mong); Chinese stays horizontal.
+  function mong(n, text) {
+    if (MONG.test(String(text || ''))) { n.classList.add('mong'); n.setAttribute('lang', 'mn-Mong'); }
+    return n;
+  }
+  // The conversation chose a language ("蒙文", a message in Mongolian script): the page follows it,
+  // as the switch would (same cookie), and is drawn again from the saved history in that language.
+  function follow(locale) {
+    if ((locale !== 'zh' && locale !== 'mn') || locale === log.getAttribute('data-locale')) { return; }
+    log.setAttribute('data-locale', locale);
+    document.cookie = 'jiuye_lang=' + locale + '; path=/; max-age=31536000; samesite=lax';
+    window.location.reload();
+  }
+  // 🔊 read an answer aloud with the browser's own voice (zh-CN); Mongolian letters are skipped,
+  // a zh-CN voice cannot read them. No button where the browser cannot speak.
+  function speakButton(text) {
+    var said = String(text || '').replace(/[\u1800-\u18af\u202f]+/g, ' ').trim();
+    if (!speech || (said.match(/[\u4e00-\u9fff]/g) || []).length < 6) { return null; }  // little Chinese: nothing to read
+    var btn = el('button', 'speak', '🔊 ' + S.read_aloud);
+    btn.type = 'button';
+    btn.setAttribute('aria-label', S.read_aloud_label);
+    btn.setAttribute('aria-pressed', 'false');
+    btn.addEventListener('click', function () {
+      window.speechSynthesis.cancel();
+      var u = new window.SpeechSynthesisUtterance(said);
+      u.lang = 'zh-CN';
+      u.onend = function () { btn.setAttribute('aria-pressed', 'false'); };
+      btn.setAttribute('aria-pressed', 'true');
+      window.speechSynthesis.speak(u);
+    });
+    return btn;
+  }
   function safeUrl(u) {
     u = String(u || '');
     return (/^\/(?!\/)/.test(u) || /^https?:\/\//i.test(u)) ? u : null;
@@ -67,7 +101,7 @@
 
   function msgBox(who) {
     var m = el('div', 'msg ' + who);
-    if (who === 'bot') { var av = el('div', 'avatar', '助'); av.setAttribute('aria-hidden', 'true'); m.appendChild(av); }
+    if (who === 'bot') { var av = el('div', 'avatar', S.avatar); av.setAttribute('aria-hidden', 'true'); m.appendChild(av); }
     var b = el('div', 'bubble');
     m.appendChild(b);
     log.appendChild(m);
@@ -83,9 +117,9 @@
       phone = el('span', null, S.hotline_hint + ' ');
       phone.appendChild(telLink(c.hotline || '12333'));
     }
-    row(dl, '电话', phone);
-    if (c.address) { row(dl, '地址', c.address); }
-    if (c.hours) { row(dl, '办公时间', c.hours); }
+    row(dl, S.phone, phone);
+    if (c.address) { row(dl, S.address, c.address); }
+    if (c.hours) { row(dl, S.hours, c.hours); }
     card.appendChild(dl);
     return card;
   }
@@ -99,7 +133,8 @@
 
   function resultCard(r) {
     var card = el('div', 'result ' + (r.eligible === true ? 'yes' : r.eligible === false ? 'no' : 'maybe'));
-    card.appendChild(el('p', 'result-head', r.eligible === true ? S.eligible : r.eligible === false ? S.not_eligible : S.office_decides));
+    var verdict = r.eligible === true ? S.eligible : r.eligible === false ? S.not_eligible : S.office_decides;
+    card.appendChild(mong(el('p', 'result-head', verdict), verdict));
     var amount = '';
     if (r.amount_range) { amount = money(r.amount_range[0]) + ' – ' + money(r.amount_range[1]); }
     else if (r.amount !== null && r.amount !== undefined) {
@@ -126,11 +161,14 @@
     disableOld();
     var x = msgBox('bot'), b = x.b;
     if (d.result) {
-      b.appendChild(el('p', 'text', S.result_title.replace('{title}', d.result.title || '')));
+      var head = S.result_title.replace('{title}', d.result.title || '');
+      b.appendChild(mong(el('p', 'text', head), head));
       b.appendChild(resultCard(d.result));
     } else {
-      b.appendChild(el('p', 'text', d.reply));
+      b.appendChild(mong(el('p', 'text', d.reply), d.reply));
     }
+    var say = speakButton(d.reply);
+    if (say) { b.appendChild(say); }
     var contacts = (d.contacts && d.contacts.length) ? d.contacts : ((d.result && d.result.contacts) || []);
     contacts.slice(0, 4).forEach(function (c) { b.appendChild(contactCard(c)); });
     if (d.links && d.links.length) {
@@ -146,12 +184,13 @@
       var opts = el('div', 'opts');
       opts.setAttribute('role', 'group');
       opts.setAttribute('aria-label', S.choose);
+      if (d.options.some(function (o) { return MONG.test(o.label); })) { opts.classList.add('mong-opts'); }
       d.options.forEach(function (o) {
         var btn = el('button', 'opt');
         btn.type = 'button';
         btn.setAttribute('data-key', o.key);
         btn.appendChild(el('span', 'opt-key', o.key));
-        btn.appendChild(el('span', 'opt-label', o.label));
+        btn.appendChild(mong(el('span', 'opt-label', o.label), o.label));
         btn.disabled = !live;
         btn.addEventListener('click', function () { send(o.key, o.label); });
         opts.appendChild(btn);
@@ -229,6 +268,7 @@
       var m = renderBot(res.d, true);
       history.push({ bot: res.d });
       save();
+      follow(res.d.locale);
       toTop(m);
     }).catch(function () {
       clearTimeout(timer); wait.remove(); setBusy(false);
