@@ -5,8 +5,11 @@ township app). With `Authorization: Bearer KEY` the caller's own user ids are ho
 namespace of that key (`api:<key name>:<user>`), so two partners never share a person.
 
 Keys come from key sources. `SettingsKeys` reads the `API_KEYS` setting (environment
-`JIUYE_API_KEYS`, comma-separated): each entry is `NAME:SECRET` or a bare `SECRET`, whose
-name is then a short hash of it. The staff console can add a source of its own (keys stored
+`JIUYE_API_KEYS`, comma-separated). Each entry is a key as written (the documented interface:
+tools send the first entry as their bearer). An entry `NAME:SECRET` also names the key, and
+its `SECRET` alone is accepted too; an unnamed key's name is a short hash of it. A key shorter
+than 16 characters still works — the operator chose it — but `weak` lists it, and the app
+warns at start that it can be guessed. The staff console can add a source of its own (keys stored
 in the database, as hashes) and pass both to `Keyring`; `Keyring.check` is the one question
 the web layer asks. No Flask here.
 """
@@ -47,14 +50,20 @@ class SettingsKeys:
 
     def __init__(self, setting: Any):
         self._entries: list[tuple[bytes, ApiKey]] = []
+        self.weak: list[str] = []
         for raw in split(setting):
-            name, _, secret = raw.partition(":") if ":" in raw else ("", "", raw)
+            if len(raw) > MAX_KEY_CHARS:
+                raise ValueError(f"API_KEYS: a key has more than {MAX_KEY_CHARS} characters")
+            name, _, secret = raw.partition(":")
             name, secret = name.strip(), secret.strip()
-            if len(secret) < MIN_SECRET_CHARS or len(secret) > MAX_KEY_CHARS:
-                raise ValueError(f"API_KEYS: every key needs {MIN_SECRET_CHARS}–{MAX_KEY_CHARS} characters")
-            if name and not NAME_RE.fullmatch(name):
-                raise ValueError(f"API_KEYS: key name {name!r} must be 1–24 of A-Z a-z 0-9 _ -")
-            self._entries.append((digest(secret), ApiKey(name or "k" + digest(secret).hex()[:12])))
+            if not (secret and NAME_RE.fullmatch(name)):
+                name, secret = "", raw  # no usable name: the whole entry is the secret
+            key = ApiKey(name or "k" + digest(raw).hex()[:12])
+            self._entries.append((digest(raw), key))
+            if secret != raw:
+                self._entries.append((digest(secret), key))
+            if len(secret) < MIN_SECRET_CHARS:
+                self.weak.append(key.name)
 
     def entries(self) -> Iterable[tuple[bytes, ApiKey]]:
         return list(self._entries)
@@ -77,6 +86,11 @@ class Keyring:
     @classmethod
     def from_settings(cls, settings: Any) -> "Keyring":
         return cls([SettingsKeys((settings or {}).get("API_KEYS"))])
+
+    @property
+    def weak(self) -> list[str]:
+        """Names of keys short enough to be guessed."""
+        return [name for source in self.sources for name in getattr(source, "weak", [])]
 
     def check(self, presented: str | None) -> ApiKey | None:
         """The key `presented` is, or None. Every known key is compared, so the time taken does not

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from knowledge.apikeys import Keyring
+from knowledge.apikeys import MIN_SECRET_CHARS, Keyring
 from knowledge.settings import DEFAULTS, load_settings
 
 
@@ -44,7 +44,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         hosts = hosts.split(",")
     app.config["TRUSTED_HOSTS"] = [str(h).strip() for h in hosts or [] if str(h).strip()] or None
     try:
-        Keyring.from_settings(app.config)
+        weak = Keyring.from_settings(app.config).weak
+        if weak:
+            logging.getLogger(__name__).warning(
+                "API_KEYS: key(s) %s have fewer than %d characters and can be guessed; "
+                "use long random keys (python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+                ", ".join(weak), MIN_SECRET_CHARS)
     except ValueError as exc:  # every key is refused until it is fixed; say so at start, not per request
         logging.getLogger(__name__).error("%s", exc)
     if app.config.get("SECRET_KEY") == DEFAULTS["SECRET_KEY"] and not app.testing:
