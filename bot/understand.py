@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 _COMMAND_OF = {word: name for name, words in COMMANDS.items() for word in words}
 
 # A person asked for in other words ("我想找个真人问问", "能不能跟工作人员说", "打电话问谁").
-HUMAN_RE = re.compile(r"转人工|人工(服务|客服|坐席)?|真人|客服|(找|跟|和|联系|问问?)(个|一下)?(工作人员|人工|真人)|"
+HUMAN_RE = re.compile(r"转人工|人工(?!智能)(服务|客服|坐席)?|真人|客服|(找|跟|和|联系|问问?)(个|一下)?(工作人员|人工|真人)|"
                       r"有没有人(在|接)|打电话问谁|找谁问")
 # Cancelling the open dialogue inside a longer message ("先不算这个了，我想……").
 CANCEL_RE = re.compile(r"不算了|不弄了|不测了|不想算了|先不算|先不弄|别算了|不用算了|算了吧|换一个|换个(别的)?算")

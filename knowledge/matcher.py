@@ -37,6 +37,8 @@ from .textnorm import CJK, Normalizer, fold
 MAX_CHARS = 600            # a message is read up to this length (a story rarely needs more)
 DEFAULT_THRESHOLD = 0.26   # calibrated on the dev set (python -m bot eval FILE --calibrate): best in-scope recall with every out-of-scope question still falling back
 COMMON_WORD_MIN_FREQ = 100 # words rarer than this in jieba's dictionary are left out of the trimmed copy
+# what is left of a greeting or thanks that still asks something
+SMALLTALK_ASKS = re.compile(r"吗|么|多少|什么|啥|怎么|咋|哪|谁|能不能|有没有|是不是|可不可以|几")
 OOS_TERM_STRONG = 0.55     # an out-of-scope term wins unless the policy match is at least this strong
 OOS_DOC_MARGIN = 0.04      # an out-of-scope example must beat the best policy match by this much
 VAGUE_WORD_CLAUSES = 5     # a lone word that the FAQ of this many clauses use is too vague to answer
@@ -226,6 +228,14 @@ class Matcher:
                                            for t in topic.get("weak_terms") or [] if fold(t)}, key=len, reverse=True)
         self.person_words = sorted({fold(w) for topic in snapshot.out_of_scope if topic.get("decisive")
                                     for w in topic.get("person_words") or [] if fold(w)}, key=len, reverse=True)
+        # ...but a place's name followed by a word about its rules ("兰州市对高校毕业生…",
+        # "新疆那边的政策") asks about that place whatever the person did there.
+        cues = sorted({fold(w) for topic in snapshot.out_of_scope if topic.get("decisive")
+                       for w in topic.get("policy_cues") or [] if fold(w)}, key=len, reverse=True)
+        self.elsewhere_policy_re = re.compile(
+            # "去新疆有什么补贴" is about going there: no movement word just before the place
+            r"(?<![去到在从来]) ?(?:" + "|".join(map(re.escape, self.weak_decisive_terms)) + r") ?(?:市|省|县|区|那边|那儿|那里|当地)? ?(?:"
+            + "|".join(map(re.escape, cues)) + ")") if cues and self.weak_decisive_terms else None
         # An out-of-scope topic yields to the plan when the message has none of its terms but a word
         # of a group or measure the plan covers ("残疾人找工作" is clause 18, not disability benefits).
         self.oos_yields = {topic["id"]: ([fold(t) for t in (*(topic.get("terms") or []),
@@ -258,10 +268,15 @@ class Matcher:
     def tokens(self, norm: str) -> list[str]:
         return [w for w in self.tok.lcut(norm, HMM=False) if w.strip() and w not in self.stopwords]
 
-    def features(self, norm: str) -> Counter:
+    def features(self, norm: str, query: bool = False) -> Counter:
         feats: Counter = Counter()
         words = self.tokens(norm)
         for w in words:
+            if query and w.isascii() and w.isalpha() and w not in self.term_set:
+                # an English word the lexicon did not map to a plan term ("what", "county")
+                # would only dilute a question's score against a Chinese index; in the index
+                # it stays, so an entry's few English words do not leave it one bare place name
+                continue
             if len(w) >= 2 or w.isdigit():
                 # policy terms carry the topic; other words (开个, 知道) mostly carry tone
                 feats["w:" + w] += TERM_BOOST if w in self.term_set else 1.0
@@ -397,7 +412,7 @@ class Matcher:
         norm = self.normalize(text[:MAX_CHARS])
         if not norm or not docs:
             return []
-        return self._candidates(norm, self._vector(self.features(norm)), docs)
+        return self._candidates(norm, self._vector(self.features(norm, query=True)), docs)
 
     def lone_word(self, text: str) -> str | None:
         """The one policy word a message consists of ("贷款", "补贴"), or None."""
@@ -418,7 +433,7 @@ class Matcher:
         text = text[:MAX_CHARS]
         norm = self.normalize(text)
         result = MatchResult(normalized=norm, threshold=self.threshold)
-        qvec = self._vector(self.features(norm)) if norm else {}
+        qvec = self._vector(self.features(norm, query=True)) if norm else {}
         cands = self._candidates(norm, qvec)
         folded = fold(text)
         in_scope = [c for c in cands if c.kind != "oos"]
@@ -442,7 +457,8 @@ class Matcher:
         # is about living here, so its name is no out-of-scope signal
         oos_term = next((t for t in self.oos_terms if t in folded and not (local and t in self.decisive_set)), None)
         elsewhere = not local and (any(t in folded for t in self.decisive_terms) or (
-            any(t in folded for t in self.weak_decisive_terms) and not any(w in folded for w in self.person_words)))
+            any(t in folded for t in self.weak_decisive_terms) and not any(w in folded for w in self.person_words))
+            or (self.elsewhere_policy_re is not None and self.elsewhere_policy_re.search(folded) is not None))
         result.oos_term, result.elsewhere = oos_term, elsewhere
         if elsewhere or oos_score > best_score + OOS_DOC_MARGIN or (oos_term and best_score < OOS_TERM_STRONG):
             result.out_of_scope = True
@@ -466,8 +482,13 @@ class Matcher:
             return None
         for intent, (when, unless) in self.smalltalk_with_topic.items():
             patterns = dict(self.smalltalk).get(intent, [])
+            # the `when` phrase may itself hold an `unless` word ("知道咋弄了" is no question)
+            rest = compact
+            for w in sorted(when, key=len, reverse=True):
+                if any(u in w for u in unless):
+                    rest = rest.replace(w, " ")
             if (any(p.replace(" ", "") in compact for p in patterns if len(p.replace(" ", "")) >= 2)
-                    and any(w in compact for w in when) and not any(w in compact for w in unless)):
+                    and any(w in compact for w in when) and not any(u in rest for u in unless)):
                 return intent
         for intent, patterns in self.smalltalk:
             rest = compact
@@ -482,6 +503,8 @@ class Matcher:
             if not hit:
                 continue
             rest = "".join(ch for ch in rest if ch not in "啊呀吧呢哈啦嘛了的哦噢")
+            if intent != "who" and len(rest) >= 3 and SMALLTALK_ASKS.search(rest):
+                continue  # "好的，还有别的能申请的吗" acknowledges, then asks
             if len(rest) <= 2 or (len(compact) <= 14 and best_score < self.threshold):
                 return intent
             # a specific pattern (机器人, 你是谁, 谢谢你) in a short message without strong policy content

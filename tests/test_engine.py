@@ -40,7 +40,9 @@ def test_expired_note_absent_inside_the_window(fresh_db):
     assert r.clause == "16" and "已到期" not in r.reply
 
 
-@pytest.mark.parametrize("text", ["你好", "谢谢你", "你是谁", "再见", "好的"])
+@pytest.mark.parametrize("text", ["你好", "谢谢你", "你是谁", "再见", "好的",
+                                  "你是人工智能还是机器人",  # 人工智能 is no request for a person
+                                  "泥好"])                 # a typed homophone of 你好
 def test_smalltalk(engine, text):
     assert ask(engine, text, user="st").kind == "smalltalk"
 
@@ -69,6 +71,13 @@ def test_contacts_question_gives_the_lead_office(engine):
     assert r.kind == "contacts"
     assert r.contacts[0]["office"] == "县人社局"
     assert "12333" in r.reply and "待公布" in r.reply
+
+
+@pytest.mark.parametrize("text", ["Which office handles the start-up guaranteed loan?",
+                                  "What is the phone number for the internship subsidy?",
+                                  "马蹄乡有没有能办失业登记的地方"])
+def test_contact_questions_in_english_or_by_place_get_offices(engine, text):
+    assert ask(engine, text, user="contacts-en").kind == "contacts", text
 
 
 def test_named_office_phone(engine):
