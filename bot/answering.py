@@ -13,6 +13,7 @@ from typing import Any
 
 from eligibility.dialogue import Dialogue, Form
 from knowledge.matcher import MatchResult
+from knowledge.runtime import theme_of
 from knowledge.service import Snapshot
 from knowledge.textnorm import fold
 
@@ -25,8 +26,15 @@ from .turn import Turn
 CONTACT_RE = re.compile(
     r"电话|手机号|号码|联系方式|怎么联系|咋联系|在哪|在那(儿|里)?(办|申请|报名|交|领)|哪儿|哪里|哪里办|去哪|到哪|地址|位置|找谁|找哪|哪个部门|哪个单位|"
     r"什么部门|啥部门|哪个窗口|窗口|几点|上班时间|办公时间|周六|周末|投诉|举报|监督电话|打不通|没人接|人社所|服务中心|"
-    r"谁管|归谁管|哪个局|联系人|办事的地方|乡上能办|镇上能办|能办不|有人上班"
+    r"谁管|归谁管|哪个局|联系人|办事的地方|能办.{0,8}的地方|乡上能办|镇上能办|有人上班|"
+    # English ("What's the phone number of…", "Where do I go to apply…")
+    r"\bphone\b|telephone|contact (number|details|information)|\baddress\b|which office|what office|"
+    r"township office|office hours|opening hours|where (do|can|should|could|would) (i|we)\b|where to (go|apply)|"
+    r"(have|need) to go (to|there)"
 )
+# "还有别的能申请的吗", "其他政策呢": what else there is — not "还有什么条件" about the same measure.
+OTHERS_RE = re.compile(r"(别的|其他|其它|另外|还有(啥|什么|哪些))[^，,。？?]{0,6}"
+                       r"(政策|补贴|补助|扶持|优惠|好处|帮扶|项目|申请|能领|可以领|享受)|(别的|其他的?|其它的?|还有(啥|什么|哪些))(呢|吗|没有?)?$")
 # Words that name an office rather than a place.
 
 
@@ -87,6 +95,9 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply |
     if asked and not (match.confident and match.best is not None and match.best.clause == asked):
         return remember(turn, replies.clause_answer(scene, asked, score=1.0))  # "第8条说的啥"
     wants_contact = CONTACT_RE.search(FUNDING_RE.sub("", folded)) is not None
+    if not in_dialogue and len(folded) <= 24 and OTHERS_RE.search(folded.replace(" ", "")) \
+            and not own_topic_words(matcher, text):
+        return what_else(turn)
     if match.smalltalk and not wants_contact:
         return replies.smalltalk(scene, match.smalltalk)
     follow_on = turn.state.topic is not None and not match.oos_term and not match.elsewhere \
@@ -333,6 +344,16 @@ def offices_named(snap: Snapshot, folded: str) -> list:
     return found
 
 
+def what_else(turn: Turn) -> Reply:
+    """The other measures of the topic's theme (the entry just answered left out), or the menu."""
+    topic = turn.state.topic or {}
+    theme_id = theme_of(str(topic.get("clause") or ""))
+    turn.state.missed(False)
+    if theme_id is None:
+        return replies.menu(turn.scene)
+    return replies.theme(turn.scene, theme_id, others_than=str(topic.get("faq") or ""))
+
+
 def contacts_reply(turn: Turn, text: str, folded: str, match: MatchResult) -> Reply:
     """Whom to go to: the offices named; else the lead office of the policy asked about (only when
     the message names one); else of the current topic; else the county HR bureau — and the hotlines."""
@@ -350,8 +371,12 @@ def contacts_reply(turn: Turn, text: str, folded: str, match: MatchResult) -> Re
     # the words that ask for an office (电话, 投诉电话, 地址) name no policy of their own
     words = [w for w in own_topic_words(turn.matcher, text) if not CONTACT_RE.search(w) and not COMPLAINT_RE.search(w)]
     follow = read_in_topic(turn.matcher, topic, text, match) if not complaint else None
+    topic_clause = str(topic["clause"]) if topic and topic.get("clause") else None
     if follow is not None:
         clause_id = follow.clause  # "培训去哪报名" after the training answer: the training office
+    elif words and not complaint and topic_clause and \
+            all(topic_clause in turn.matcher.clauses_using(w) for w in words):
+        clause_id = topic_clause  # every word it names fits the topic (培训, mid-way through the training sum)
     elif words and not complaint and match.best is not None and \
             match.best.score >= match.threshold * 0.6 and not match.out_of_scope:
         clause_id = match.best.clause

@@ -109,16 +109,22 @@ def in_chinese(scene: Scene, text: str) -> str:
     return text if scene.locale == "zh" else scene.m("faq_in_chinese") + "\n" + text
 
 
-def theme(scene: Scene, theme_id: str) -> Reply:
+def theme(scene: Scene, theme_id: str, *, others_than: str | None = None) -> Reply:
+    """A theme's common questions, numbered; `others_than` (an FAQ just answered) leaves that one
+    out and says these are the others ("还有别的能申请的吗")."""
     clause_ids = dict(THEMES).get(theme_id, ())
-    by_clause = {cid: [f for f in scene.snapshot.faqs if f.clause == cid] for cid in clause_ids}
+    by_clause = {cid: [f for f in scene.snapshot.faqs if f.clause == cid and f.id != others_than]
+                 for cid in clause_ids}
     # round-robin over the theme's clauses in the pack's order, so each clause shows its
     # leading questions first; at most 8 options keep a chat bubble readable
     picked: list[FaqInfo] = []
     for rank in range(max((len(v) for v in by_clause.values()), default=0)):
         picked += [faqs[rank] for faqs in by_clause.values() if rank < len(faqs)]
     picked = picked[:THEME_OPTIONS]
-    reply = Reply(scene.m("theme_intro", theme=scene.m(f"theme_{theme_id}")), "menu", locale=scene.locale)
+    intro = scene.m("theme_intro", theme=scene.m(f"theme_{theme_id}"))
+    if others_than is not None:
+        intro = scene.m("others_intro") + "\n" + intro
+    reply = Reply(intro, "menu", locale=scene.locale)
     return numbered(reply, [(f.question, ShowFaq(f.id)) for f in picked])
 
 

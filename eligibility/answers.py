@@ -86,10 +86,15 @@ def clean(text: str) -> str:
     return text.strip(EDGE_PUNCT + "\u1802\u1803")
 
 
+# "我这算困难人员吧", "应该符合条件吧": a guess that asks to be confirmed. An answer with 吧 names
+# an option ("就业技能培训吧") rather than claiming to count as something.
+TAG_QUESTION_RE = re.compile(r"(算|属于|符合|够)[^吧]{1,14}吧$|算不算|够不够|行不行|对不对")
+
+
 def asks_something(text: str) -> bool:
     """Phrased as a question ("见习期最长多久", "是不是要交社保"); "啥也没认定过" is a no."""
     s = re.sub(r"(啥|什么|哪个)(也|都)", "", clean(text))
-    return any(mark in s for mark in QUESTION_MARKS)
+    return any(mark in s for mark in QUESTION_MARKS) or TAG_QUESTION_RE.search(s) is not None
 
 
 def is_unsure(text: str) -> bool:
@@ -211,6 +216,10 @@ def parse_quantity(text: str, unit: str = "") -> float | int:
     return value
 
 
+# 没/不 before a verb other than 有/是 (没学, 不去): a no to that verb, not to the question asked
+OTHER_NEGATION_RE = re.compile(r"(没|不)(?![有是了呢啊的对错行用要])[\u4e00-\u9fff]")
+
+
 def parse_bool(text: str, yes_words: tuple[str, ...] = (), no_words: tuple[str, ...] = ()) -> bool:
     s = clean(text)[:MAX_ANSWER]
     stripped = _strip_fillers(s) or s
@@ -225,13 +234,23 @@ def parse_bool(text: str, yes_words: tuple[str, ...] = (), no_words: tuple[str, 
             return True
     if asks_something(s):
         raise AnswerError("")
-    # The slot's own words anywhere ("没有拖欠"); the bare 是/不/没/有 only in a short answer, so
-    # "先不算了，帮我算一下……" is not a "no".
-    short = len(stripped) <= SHORT_BOOL
-    for word in sorted(set(no_words) | ({"不是", "没有", "不", "没", "否"} if short else set()), key=len, reverse=True):
+    # The slot's own words anywhere, the longest one deciding ("没上班" is a yes to "失业了吗" though
+    # it holds the no-word 上班; "不合格" is a no though it holds 合格).
+    hits = [(len(w), False) for w in no_words if w in s] + [(len(w), True) for w in yes_words if w in s]
+    if hits:
+        longest = max(n for n, _ in hits)
+        answers = {yes for n, yes in hits if n == longest}
+        if len(answers) == 1:
+            return answers.pop()
+        raise AnswerError("")
+    # The bare 是/不/没/有 only in a short answer, so "先不算了，帮我算一下……" is not a "no" — and not
+    # when the negation is of some other verb: "还没学呢" to "您是失业人员吗" says nothing of work.
+    if len(stripped) > SHORT_BOOL or OTHER_NEGATION_RE.search(stripped):
+        raise AnswerError("")
+    for word in ("不是", "没有", "不", "没", "否"):
         if word in s:
             return False
-    for word in sorted(set(yes_words) | ({"是", "有", "对"} if short else set()), key=len, reverse=True):
+    for word in ("是", "有", "对"):
         if word in s:
             return True
     raise AnswerError("")
