@@ -46,10 +46,13 @@ CANCEL_RE = re.compile(r"不算了|不弄了|不测了|不想算了|先不算|�
 CALC_WORDS_RE = re.compile(r"算算|算一算|算一下|算下|测算|计算|测一测|测一下|帮我算|给我算|帮忙算|计算器")
 CAN_GET_RE = re.compile(r"(能|可以|可|能够|会)(领|拿|得|申请|贷|返|补|给|发)(到|给)?多少|(领|拿|给|补|发|返)多少钱|能返多少|能贷多少"
                         r"|有多少钱|有多少补贴|补贴多少钱|能有多少|有多少")
+# "咋算": how much, for one's own case ("合作社想要见习补贴 咋算"); said of the rule alone
+# ("这个比例是怎么算的") it asks for the explanation, which the caller decides by said_of_oneself.
+HOW_COMPUTED_RE = re.compile(r"咋算|怎么算|如何算|怎样算|咋个算")
 # Said of one's own case: a pronoun, one's family, or an organisation stating its own facts
 # ("合作社招了几个贫困户…能补多少", "我丫头没工作…能补多少"); "企业交的社保有补贴吗" asks the rule.
 PRONOUN_RE = re.compile(r"我|俺|咱|本人|本单位|本公司|丫头|闺女|儿子|女儿|娃|孩子|老婆|媳妇|老公|爱人|家里|亲戚"
-                        r"|(合作社|公司|厂|企业|单位|基地|工作室|店).{0,3}(招了|收了|签了|接收了|交了|缴了|开了|办了|有\d|现在)")
+                        r"|(合作社|公司|厂|企业|单位|基地|工作室|店).{0,3}(招了|收了|签了|接收了|交了|缴了|开了|办了|有\d|现在|想要|想申请|想领|打算)")
 ASK_RE = re.compile(r"吗|么|嘛|\?|？|什么|啥|咋|怎么|怎样|如何|多少|多久|几|谁|哪")
 RESUME_RE = re.compile(r"^(继续|接着|接着算|继续算|回到|还是算|再算)")
 
@@ -100,7 +103,8 @@ def cancels(text: str) -> bool:
 def asks_to_calculate(text: str) -> bool:
     """"帮我算算", "算一下见习补贴", "我能领多少钱", "计算器"."""
     t = plain(text)
-    return command_of(text) == "calc" or CALC_WORDS_RE.search(t) is not None or CAN_GET_RE.search(t) is not None
+    return (command_of(text) == "calc" or CALC_WORDS_RE.search(t) is not None or CAN_GET_RE.search(t) is not None
+            or HOW_COMPUTED_RE.search(t) is not None)
 
 
 def calculators_named(text: str, forms: dict[str, Form]) -> list[str]:

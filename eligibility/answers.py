@@ -88,7 +88,9 @@ def clean(text: str) -> str:
 
 # "我这算困难人员吧", "应该符合条件吧": a guess that asks to be confirmed. An answer with 吧 names
 # an option ("就业技能培训吧") rather than claiming to count as something.
-TAG_QUESTION_RE = re.compile(r"(算|属于|符合|够)[^吧]{1,14}吧$|算不算|够不够|行不行|对不对")
+# "要还几年", "能领几个月": 几 after a verb asks; a bare "几个" or "十几个" is a rough answer.
+TAG_QUESTION_RE = re.compile(r"(算|属于|符合|够)[^吧]{1,14}吧$|算不算|够不够|行不行|对不对|"
+                             r"(要|能|得|需要|可以|还|贷|领|给|补|交|发)[^，。,]{0,3}(?<![十百千万\d])几(年|个月|天|岁|号|次|成|倍|个)")
 
 
 def asks_something(text: str) -> bool:
@@ -234,15 +236,21 @@ def parse_bool(text: str, yes_words: tuple[str, ...] = (), no_words: tuple[str, 
             return True
     if asks_something(s):
         raise AnswerError("")
-    # The slot's own words anywhere, the longest one deciding ("没上班" is a yes to "失业了吗" though
-    # it holds the no-word 上班; "不合格" is a no though it holds 合格).
-    hits = [(len(w), False) for w in no_words if w in s] + [(len(w), True) for w in yes_words if w in s]
-    if hits:
-        longest = max(n for n, _ in hits)
-        answers = {yes for n, yes in hits if n == longest}
-        if len(answers) == 1:
-            return answers.pop()
-        raise AnswerError("")
+    # The slot's own words anywhere. Where a yes-word and a no-word overlap, the longer one decides,
+    # or the one that starts first ("没上班" is a yes to "失业了吗" though it holds the no-word 上班;
+    # "不合格" is a no though it holds 合格; "没认定过" starts with 没认定 before 认定过).
+    hits = [(m.start(), m.end(), yes) for words, yes in ((no_words, False), (yes_words, True))
+            for w in words if w for m in re.finditer(re.escape(w), s)]
+
+    def beaten(a: tuple[int, int, bool]) -> bool:
+        return any(b[2] != a[2] and b[0] < a[1] and a[0] < b[1]
+                   and (b[1] - b[0] > a[1] - a[0] or (b[1] - b[0] == a[1] - a[0] and b[0] < a[0])) for b in hits)
+
+    answers = {yes for hit in hits if not beaten(hit) for yes in (hit[2],)}
+    if len(answers) == 1:
+        return answers.pop()
+    if answers:
+        raise AnswerError("")  # "合格了 没通过": both, apart
     # The bare 是/不/没/有 only in a short answer, so "先不算了，帮我算一下……" is not a "no" — and not
     # when the negation is of some other verb: "还没学呢" to "您是失业人员吗" says nothing of work.
     if len(stripped) > SHORT_BOOL or OTHER_NEGATION_RE.search(stripped):

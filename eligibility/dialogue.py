@@ -338,7 +338,7 @@ class Dialogue:
         status = slot.option(option)
         assert status is not None
         try:
-            recognised = parse_bool(text, ("认定了", "已认定", "认定过", "有证"), ("没认定", "没有认定", "还没认定", "不知道"))
+            recognised = parse_bool(text, ("认定了", "已认定", "认定过", "有证"), ("没认定", "没有认定", "还没认定", "没认定过", "不知道"))
         except AnswerError:
             if is_unsure(text):
                 return status.otherwise

@@ -164,9 +164,10 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
 
     1000 yuan per intern per month, 1200 when the retention rate at the end is 50% or more;
     subsidy months = internship months, at most 12 ("最长不超过1年"). From 2019-01-01 the scope
-    extends from graduates to unemployed youth aged 16–24 (inclusive). The plan states the 3–12
-    month internship for 失业青年 ("组织失业青年参加3-12个月的就业见习"): a shorter one is not
-    eligible for them; for a graduate the plan states no minimum, so the office decides (null).
+    extends from graduates to unemployed youth aged 16–24 (inclusive). The 3–12 month internship
+    is the plan's words for 失业青年 ("组织失业青年参加3-12个月的就业见习"); calculators.md applies
+    the 3-month minimum to every intern, so a graduate's shorter internship is not eligible either
+    — and the reason says the plan wrote the period for 失业青年 and names the office to ask.
     """
     r = Run("internship", inputs, view, as_of)
     interns, months, retained = inputs["interns"], inputs["months"], inputs.get("retained", 0)
@@ -203,15 +204,9 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
             r.because("no_internship", **words)
             eligible = False
         elif months < low_m:
-            if status == "graduate":
-                r.because("months_short_graduate", **words)
-                eligible = None if eligible is not False else False
-            else:
-                r.because("months_short", **words)
-                r.change("change_months", {"months": low_m}, **words)
-                if status is None:
-                    r.change("change_months_graduate", {"intern_status": "graduate"}, **words)
-                eligible = False
+            r.because("months_short_graduate" if status == "graduate" else "months_short", **words)
+            r.change("change_months", {"months": low_m}, **words)
+            eligible = False
         elif months > high_m:
             paid_months = high_m
             r.because("months_capped", **words)
@@ -224,10 +219,6 @@ def internship(inputs: dict[str, Any], view: ParameterView, as_of: dt.date) -> R
     if threshold is None or base is None or higher is None:
         return r.result(eligible)
     share = percent(ratio(retained, interns))
-    if eligible is None:  # a graduate's internship shorter than the plan's 3 months: the office decides
-        r.because("rate_if_accepted", rate=r.text("internship.rate"), rate_retained=r.text("internship.rate_retained"),
-                  threshold=r.text("internship.retention_threshold"))
-        return r.result(None)
     if reached(retained, interns, threshold):
         rate = higher
         r.because("rate_retained", retained=retained, interns=interns, share=share,

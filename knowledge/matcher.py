@@ -503,7 +503,7 @@ class Matcher:
             if not hit:
                 continue
             rest = "".join(ch for ch in rest if ch not in "啊呀吧呢哈啦嘛了的哦噢")
-            if intent != "who" and len(rest) >= 3 and SMALLTALK_ASKS.search(rest):
+            if intent in ("ack", "thanks", "bye") and len(rest) >= 3 and SMALLTALK_ASKS.search(rest):
                 continue  # "好的，还有别的能申请的吗" acknowledges, then asks
             if len(rest) <= 2 or (len(compact) <= 14 and best_score < self.threshold):
                 return intent
