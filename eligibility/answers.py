@@ -278,6 +278,8 @@ def parse_date(text: str) -> str:
 def parse_option_number(text: str) -> int | None:
     """A bare option number: 2, 第二个, 二, ２., 第3项 (ᠳ Mongolian digits too)."""
     s = clean(text)[:12]
+    if re.search(r"[两俩]", s):
+        return None  # 两/俩 count ("两个" is two people), they never number a choice (that is 二, 第二)
     s = re.sub(r"^(选|选择|我选)?第?", "", s)
     s = re.sub(r"(个|项|条|种|号|\.)$", "", s)
     if s.isdigit() and len(s) <= 2:

@@ -71,7 +71,8 @@ def test_dates_it_cannot_use(text):
 
 
 @pytest.mark.parametrize("text,value", [("2", 2), ("第二个", 2), ("二", 2), ("２.", 2), ("10", 10), ("十", 10),
-                                        ("第3项", 3), ("两个人", None), ("高级", None)])
+                                        ("第3项", 3), ("两个人", None), ("高级", None),
+                                        ("两个", None), ("俩", None)])  # 两 counts, it never numbers a choice
 def test_option_numbers(text, value):
     assert parse_option_number(text) == value
 
