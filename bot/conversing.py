@@ -197,6 +197,12 @@ def dialogue_command(turn: Turn, dlg: Dialogue, command: str, text: str) -> Repl
         return ask(turn, Outcome("asked", dlg, note=turn.m("flows_resumed", title=form.title)))
     if command == "repeat" or understand.wants_repeat(text):
         dlg.touch(now)
+        # "啥意思 再说一遍": the whole last message (with its expiry note or explanation) while it
+        # was this dialogue's; else the pending question
+        last = turn.state.last
+        if last is not None and (last["reply"].get("extra") or {}).get("dialogue", {}).get("calculator") \
+                == form.calculator and last["reply"].get("kind") == "flow":
+            return repeat_last(turn)
         return ask(turn, Outcome("asked", dlg))
     if command == "human":
         return with_pending(turn, dlg, answering.human(turn, clause=form.clause))
@@ -286,6 +292,13 @@ def correct_finished(turn: Turn, text: str) -> Reply | None:
 
 
 WHAT_IF_RE = re.compile(r"要是|如果|假如|假设|万一|换成|改成|呢$|的话")
+
+
+def repeat_last(turn: Turn) -> Reply:
+    """The last reply again, introduced as a repeat (`state.last` must be set)."""
+    reply = Reply.from_stored(turn.state.last["reply"])  # type: ignore[index]
+    reply.reply = turn.m("repeat_intro") + "\n" + reply.reply
+    return reply
 
 
 def what_if(turn: Turn, done: dict, text: str) -> Reply | None:

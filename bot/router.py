@@ -123,7 +123,18 @@ def outside(turn: Turn, text: str) -> Reply:
     reply = calculate_request(turn, text)
     if reply is not None:
         return reply
-    return offer_resume(turn, conversing.answer(turn, text))
+    return offer_resume(turn, not_again(turn, conversing.answer(turn, text)))
+
+
+def not_again(turn: Turn, reply: Reply) -> Reply:
+    """The same answer as the last reply means it did not help ("县级的", said again and again):
+    say so, and who can tell more, instead of an identical bubble."""
+    last = turn.state.last
+    if last is None or reply.kind != "answer" or last["reply"].get("kind") != "answer" \
+            or last["reply"].get("faq_id") != reply.faq_id or last["reply"].get("clause") != reply.clause:
+        return reply
+    reply.reply = turn.m("answered_again", office=turn.scene.lead_office(reply.clause)) + "\n" + reply.reply
+    return reply
 
 
 def offer_resume(turn: Turn, reply: Reply) -> Reply:
@@ -267,11 +278,9 @@ def calculate_request(turn: Turn, text: str) -> Reply | None:
 
 
 def repeat(turn: Turn) -> Reply:
-    last = turn.state.last
-    if last is None:
+    if turn.state.last is None:
         return replies.menu(turn.scene, intro=turn.m("nothing_to_repeat"))
-    reply = Reply.from_stored(last["reply"])
-    reply.reply = turn.m("repeat_intro") + "\n" + reply.reply
+    reply = conversing.repeat_last(turn)
     offered = turn.state.offered
     if offered:  # the options still do what they did
         reply.actions = [from_json(o) for o in offered]

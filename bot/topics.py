@@ -31,6 +31,8 @@ CONTESTED_RATIO = 0.9
 # A message with topic words of its own stays in the topic when the topic answers it nearly as
 # well as the open matcher ("见习期最长多久" inside the internship dialogue).
 AGREE_RATIO = 0.8
+# After a calculator's result, its own entries answer a follow-up this nearly as well as the clause's best.
+CALCULATOR_PREFERENCE = 0.75
 # Words used by the FAQ of this many clauses or more name no topic of their own (补贴, 申请, 条件…).
 GENERIC_SPREAD = 6
 
@@ -76,6 +78,14 @@ def read_in_topic(matcher: Matcher, topic: dict[str, Any] | None, text: str, own
     aspect = aspect_of(compact)
     cands = matcher.match_within(text, [clause])
     best = cands[0] if cands else None
+    calc = topic.get("calculator")
+    if calc:
+        # after the graduate-hiring result, "那一年下来一共多少" is about that subsidy, not about
+        # the clause's other measure (稳岗返还) that happens to word amounts alike
+        ids = [f.id for f in matcher.snapshot.faqs if f.calculator == calc and f.clause == clause]
+        mine = matcher.match_within(text, [], ids) if ids else []
+        if mine and (best is None or mine[0].score >= best.score * CALCULATOR_PREFERENCE):
+            best = mine[0]
     if own.oos_term:
         # "贷款利息谁出" inside the loan dialogue: the topic answers it outright, else it is off topic
         if best is not None and best.score >= matcher.threshold:

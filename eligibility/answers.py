@@ -251,6 +251,14 @@ def parse_bool(text: str, yes_words: tuple[str, ...] = (), no_words: tuple[str, 
         return answers.pop()
     if answers:
         raise AnswerError("")  # "合格了 没通过": both, apart
+    # A plain yes or no said first, then explained: "没有 都按时发按时交", "有，拖欠过两个月".
+    first = re.split(r"[\s,，。.!！;；]+", (text or "").strip(), maxsplit=1)
+    if len(first) == 2 and first[1]:
+        lead = clean(first[0])
+        if lead in NO:
+            return False
+        if lead in YES and lead not in ("嗯", "恩", "好", "好的", "行", "可以"):
+            return True
     # The bare 是/不/没/有 only in a short answer, so "先不算了，帮我算一下……" is not a "no" — and not
     # when the negation is of some other verb: "还没学呢" to "您是失业人员吗" says nothing of work.
     if len(stripped) > SHORT_BOOL or OTHER_NEGATION_RE.search(stripped):
