@@ -313,8 +313,11 @@ def what_if(turn: Turn, done: dict, text: str) -> Reply | None:
     if dlg is None:
         return None
     before = dict(dlg.answers)
-    changed = [n for n in dlg.take_facts(text, overwrite=True) if before.get(n) != dlg.answers.get(n)]
+    taken = dlg.take_facts(text, overwrite=True)
+    changed = [n for n in taken if before.get(n) != dlg.answers.get(n)]
     if not changed:
+        if taken and not asks:  # "没裁员" again: the result stands (never a fresh dialogue)
+            return after(turn, turn.dialogues.advance(dlg, note=turn.m("flows_same_facts")))
         return None
     note = turn.m("flows_what_if", answers="；".join(dlg.summary(changed)))
     return after(turn, turn.dialogues.advance(dlg, note=note))

@@ -172,12 +172,15 @@ class Dialogue:
         return now - updated > dt.timedelta(hours=float(ttl_hours))
 
     # -- which question ---------------------------------------------------------------------
-    def applies(self, slot: Slot) -> bool:
+    def applies(self, slot: Slot, window: bool = True) -> bool:
+        """Whether the slot belongs to this case. `window=False` ignores its `when_window`: a fact
+        the person states for a measure that has ended ("经营困难", outside 2019) is never asked,
+        yet kept and passed on, so the result says that standard has ended."""
         for name, wanted in slot.when.items():
             allowed = wanted if isinstance(wanted, list) else [wanted]
             if name not in self.answers or self.answers[name] not in allowed:
                 return False
-        if slot.when_window and self.view is not None:
+        if window and slot.when_window and self.view is not None:
             try:
                 if not self.view.window(slot.when_window).covers(self.view.day):
                     return False
@@ -397,7 +400,8 @@ class Dialogue:
         for _ in range(3):
             progress = False
             for slot in self.form.slots:
-                if not self.applies(slot) or (slot.name in self.answers and not overwrite) or slot.name in filled:
+                if not self.applies(slot, window=False) or (slot.name in self.answers and not overwrite) \
+                        or slot.name in filled:
                     continue
                 value = self._prefilled(slot, words)
                 if value is not None:
@@ -531,7 +535,7 @@ class Dialogue:
     def _drop_orphans(self) -> None:
         """Answers whose conditions no longer hold are forgotten (asked again if they apply again)."""
         for slot in self.form.slots:
-            if slot.name in self.answers and not self.applies(slot):
+            if slot.name in self.answers and not self.applies(slot, window=False):
                 del self.answers[slot.name]
         self.state["asked"] = [n for n in self.state.get("asked", []) if n in self.answers]
 
@@ -542,13 +546,15 @@ class Dialogue:
 
     def inputs(self) -> dict[str, Any]:
         """The calculator inputs: answers of the slots that apply."""
-        return {s.name: self.answers[s.name] for s in self.form.slots if s.name in self.answers and self.applies(s)}
+        return {s.name: self.answers[s.name] for s in self.form.slots
+                if s.name in self.answers and self.applies(s, window=False)}
 
     def summary(self, names: list[str] | None = None) -> list[str]:
         """'label：answer' for what has been answered (or for the slots `names`)."""
         lines = []
         for slot in self.form.slots:
-            if slot.name not in self.answers or not self.applies(slot) or (names is not None and slot.name not in names):
+            if slot.name not in self.answers or not self.applies(slot, window=False) \
+                    or (names is not None and slot.name not in names):
                 continue
             value = self.answers[slot.name]
             shown = next((_render(o.label, self.view) for o in choices(slot) if o.value == str(value).lower()

@@ -142,12 +142,21 @@ class _Doc:
     centroid: dict[str, float] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """The analysis code as this process loaded it: read once, so a process still running old
+    code during an upgrade never files its index under the new code's key."""
+    return hashlib.sha1(b"".join(Path(m).read_bytes() for m in (__file__, textnorm.__file__))).hexdigest()
+
+
+_code_hash()
+
+
 def _fingerprint(snapshot: Snapshot) -> str:
     """A hash of everything the index is built from (the analysis code included), so a
     cached index is never stale."""
-    code = b"".join(Path(m).read_bytes() for m in (__file__, textnorm.__file__))
     content = {
-        "code": hashlib.sha1(code).hexdigest(), "min_freq": COMMON_WORD_MIN_FREQ,
+        "code": _code_hash(), "min_freq": COMMON_WORD_MIN_FREQ,
         "faqs": [(f.id, f.clause, f.question, f.phrasings, f.answer) for f in snapshot.faqs],  # answers are indexed too
         "clauses": [(c.id, c.title, c.text) for c in snapshot.clauses.values()],
         "offices": sorted((o.name, o.kind, tuple(o.aliases)) for o in snapshot.offices.values()),  # local places

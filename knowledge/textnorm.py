@@ -98,7 +98,10 @@ class Normalizer:
     """Applies synonyms and homophone repair against a domain vocabulary."""
 
     def __init__(self, synonyms: dict[str, str], vocabulary: Iterable[str], is_common_word):
-        self.synonyms = {fold(k): fold(v) for k, v in synonyms.items() if fold(k) and fold(v)}
+        # "re:开个?[^，。 ]{0,4}店": a pattern key, for phrasings with words inside ("开个牛肉干店")
+        self.patterns = [(k[3:], fold(v)) for k, v in sorted(synonyms.items()) if k.startswith("re:") and fold(v)]
+        self.synonyms = {fold(k): fold(v) for k, v in synonyms.items()
+                         if not k.startswith("re:") and fold(k) and fold(v)}
         keys = sorted(self.synonyms, key=len, reverse=True)
         self._syn_re = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
         self.is_common_word = is_common_word
@@ -115,12 +118,14 @@ class Normalizer:
         state = dict(self.__dict__)
         state.pop("is_common_word", None)
         state["_syn_re"] = self._syn_re.pattern if self._syn_re else None
+        state.pop("_pat_res", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         pattern = state.pop("_syn_re")
         self.__dict__.update(state)
         self._syn_re = re.compile(pattern) if pattern else None
+        self.__dict__.setdefault("patterns", [])
 
     def repair_homophones(self, text: str) -> str:
         """Replace a non-word whose fuzzy pinyin equals a domain word's (sharing a character)."""
@@ -159,6 +164,11 @@ class Normalizer:
         return CJK.sub(lambda m: fix(m.group(0)), text)
 
     def apply_synonyms(self, text: str) -> str:
+        for pattern, target in self.patterns:
+            try:
+                text = re.sub(pattern, target, text)
+            except re.error:
+                continue  # a staff-entered pattern that is no regex matches nothing
         if not self._syn_re:
             return text
         return self._syn_re.sub(lambda m: self.synonyms[m.group(0)], text)

@@ -162,7 +162,8 @@ def test_compatible_mode_with_encrypt_type_aes_is_answered_encrypted(wechat):
     assert "<Encrypt>" in reply.raw and "第12条" in reply.text
     # A plain delivery (no encrypt_type) is accepted in compatible mode: its plain fields, answered plain.
     plain = wechat.post(body.replace("777001", "777002").encode(), _signed_query(config.token))
-    assert "<Encrypt>" not in plain.raw and plain.text == reply.text
+    # (the same question twice is the same answer, said to be the same: compare the answer itself)
+    assert "<Encrypt>" not in plain.raw and reply.text.split("\n")[0] in plain.text
 
 
 def test_without_a_configured_key(configured_fresh_app):
