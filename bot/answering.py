@@ -35,6 +35,9 @@ CONTACT_RE = re.compile(
 # "还有别的能申请的吗", "其他政策呢": what else there is — not "还有什么条件" about the same measure.
 OTHERS_RE = re.compile(r"(别的|其他|其它|另外|还有(啥|什么|哪些))[^，,。？?]{0,6}"
                        r"(政策|补贴|补助|扶持|优惠|好处|帮扶|项目|申请|能领|可以领|享受)|(别的|其他的?|其它的?|还有(啥|什么|哪些))(呢|吗|没有?)?$")
+# After another place's policy: "那咱肃南的呢", "我们这边呢", "本县呢" ask the same for Sunan.
+LEADING_DE_RE = re.compile(r"^\s*的")  # "高台县的创业贷款…" without the county
+HERE_TOO_RE = re.compile(r"(肃南|咱|我们|本县|县上|县里|这边|这里).{0,6}(呢|吗|咋样|怎么样|有没有|多少)")
 # Words that name an office rather than a place.
 
 
@@ -110,7 +113,16 @@ def answer_question(turn: Turn, text: str, in_dialogue: bool = False) -> Reply |
         # weather) — and even then when it names one of the plan's offices or complains
         return contacts_reply(turn, text, folded, match)
     if match.elsewhere or compares_elsewhere(turn, folded):
+        turn.state.data["elsewhere_asked"] = text  # "那咱肃南的呢" next asks it for Sunan
         return replies.out_of_scope(scene, elsewhere=True)
+    asked_elsewhere = turn.state.data.pop("elsewhere_asked", None)
+    if isinstance(asked_elsewhere, str) and not in_dialogue and HERE_TOO_RE.search(folded.replace(" ", "")) \
+            and not own_topic_words(matcher, text):
+        here = asked_elsewhere
+        for place in (*matcher.decisive_terms, *matcher.weak_decisive_terms):
+            here = here.replace(place, "")
+        if here != asked_elsewhere and here.strip():
+            return answer_question(turn, LEADING_DE_RE.sub("", here).strip())
     topic_calc = (turn.state.topic or {}).get("calculator")
     if not in_dialogue and topic_calc in turn.forms and not understand.ASK_RE.search(text) \
             and states_facts(turn, [topic_calc], text, at_least=1, told=True):

@@ -231,6 +231,7 @@ class Matcher:
         self.decisive_terms = sorted({fold(t) for topic in snapshot.out_of_scope if topic.get("decisive")
                                       for t in topic.get("terms") or [] if fold(t)}, key=len, reverse=True)
         self.decisive_set = frozenset(self.decisive_terms)
+        self.decisive_topics = frozenset(topic["id"] for topic in snapshot.out_of_scope if topic.get("decisive"))
         # A bare place name ("兰州的就业政策", "外省的稳岗返还") is about that place's policy only when
         # nothing in the message says it is where the person works, studies or comes from.
         self.weak_decisive_terms = sorted({fold(t) for topic in snapshot.out_of_scope if topic.get("decisive")
@@ -446,7 +447,11 @@ class Matcher:
         cands = self._candidates(norm, qvec)
         folded = fold(text)
         in_scope = [c for c in cands if c.kind != "oos"]
-        oos = [c for c in cands if c.kind == "oos" and not self._yields(c.key, folded)]
+        # a message naming 肃南 or a township is no other place's question however it resembles
+        # one: those examples word the plan's own measures ("临泽的创业贷款能贷多少")
+        local = any(p in folded for p in self.local_places)
+        oos = [c for c in cands if c.kind == "oos" and not (local and c.key in self.decisive_topics)
+               and not self._yields(c.key, folded)]
         result.best = in_scope[0] if in_scope else None
         result.out_of_scope_best = oos[0] if oos else None
         # "Did you mean": the best entry of each of the top clauses, so three choices are
@@ -461,7 +466,6 @@ class Matcher:
                 break
         best_score = result.best.score if result.best else 0.0
         oos_score = result.out_of_scope_best.score if result.out_of_scope_best else 0.0
-        local = any(p in folded for p in self.local_places)
         # another county named beside 肃南 or one of its townships ("户口在外县，在肃南常住")
         # is about living here, so its name is no out-of-scope signal
         oos_term = next((t for t in self.oos_terms if t in folded and not (local and t in self.decisive_set)), None)
