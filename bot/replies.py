@@ -155,7 +155,7 @@ def window_notes(scene: Scene, windows: Sequence[str], clause_id: str) -> list[s
 
 def faq_answer(scene: Scene, faq: FaqInfo, score: float | None, lead: str = "") -> Reply:
     text = scene.params.render(faq.answer)
-    notes = window_notes(scene, faq.windows, faq.clause)
+    notes = window_notes(scene, faq.noted_windows, faq.clause)
     if notes:
         text = text + "\n" + "\n".join(notes)
     if lead:

@@ -45,7 +45,10 @@ class Run:
         try:
             return self.view[name]
         except ParameterError:
+            # a figure the plan gives for no such day: the result cannot be "符合条件" beside
+            # "无法按方案测算", so the office decides
             self.no_figure(name)
+            self.undecided = True
             return None
 
     def need(self, *names: str) -> list[Any] | None:

@@ -81,6 +81,13 @@ class FaqInfo:
     calculator: str
     intent: str
 
+    @property
+    def noted_windows(self) -> tuple[str, ...]:
+        """The windows that need a separate "已到期" note: not those the answer already renders in
+        place ("{{window}}" shows its dates and whether it has ended) — a trailing note there would
+        make the measure the answer is about look ended when only an aside has."""
+        return tuple(w for w in self.windows if "{{" + w + "}}" not in self.answer)
+
 
 @dataclass(frozen=True)
 class OfficeInfo:

@@ -529,6 +529,8 @@ def free_ports(n: int) -> list[int]:
     found = []
     for port in PORTS:
         with socket.socket() as s:
+            # gunicorn binds with SO_REUSEADDR: a port in TIME-WAIT (a run just before) is free for it
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:

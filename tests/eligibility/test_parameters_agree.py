@@ -94,7 +94,8 @@ def test_repealed_figure_is_never_guessed(fresh_db):
         StaffService(s).override_parameter("skill_master_studio.amount", "2026-01-01", None, "测试员", "停止执行")
         snapshot = load_snapshot(s)
     result = evaluate("skill_master_studio", {"level": "city"}, snapshot.parameters, TODAY, snapshot)
-    assert result.eligible is True and result.amount is None and result.amount_kind is None
+    # no figure in force: not "符合条件" beside "已停止执行" — the office decides
+    assert result.eligible is None and result.amount is None and result.amount_kind is None
     assert any("已停止执行" in r for r in result.reasons)
     before = evaluate("skill_master_studio", {"level": "city", "as_of": "2025-12-31"}, snapshot.parameters, TODAY,
                       snapshot)

@@ -43,7 +43,7 @@ def answer_text(snap: Snapshot, faq: FaqInfo, view: ParameterView) -> tuple[str,
     text = view.render(faq.answer)
     lead = "、".join(snap.clauses[faq.clause].lead_offices) if faq.clause in snap.clauses else ""
     notes = []
-    for name in faq.windows:
+    for name in faq.noted_windows:
         try:
             window = view.window(name)
         except ParameterError:
