@@ -246,7 +246,7 @@ def parse_bool(text: str, yes_words: tuple[str, ...] = (), no_words: tuple[str, 
         return any(b[2] != a[2] and b[0] < a[1] and a[0] < b[1]
                    and (b[1] - b[0] > a[1] - a[0] or (b[1] - b[0] == a[1] - a[0] and b[0] < a[0])) for b in hits)
 
-    answers = {yes for hit in hits if not beaten(hit) for yes in (hit[2],)}
+    answers = {hit[2] for hit in hits if not beaten(hit)}
     if len(answers) == 1:
         return answers.pop()
     if answers:

@@ -118,14 +118,12 @@ class Normalizer:
         state = dict(self.__dict__)
         state.pop("is_common_word", None)
         state["_syn_re"] = self._syn_re.pattern if self._syn_re else None
-        state.pop("_pat_res", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         pattern = state.pop("_syn_re")
         self.__dict__.update(state)
         self._syn_re = re.compile(pattern) if pattern else None
-        self.__dict__.setdefault("patterns", [])
 
     def repair_homophones(self, text: str) -> str:
         """Replace a non-word whose fuzzy pinyin equals a domain word's (sharing a character)."""
