@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from bot.engine import Engine
 from knowledge.db import Database
@@ -16,6 +17,8 @@ def init_app(app: Flask) -> None:
     app.extensions["jiuye.knowledge"] = None
     app.cli.add_command(init_db_command)
     app.cli.add_command(export_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def get_db() -> Database:
@@ -59,3 +62,46 @@ def export_command(directory: str) -> None:
     with get_db().session() as s:
         export(s, Path(directory))
     click.echo(f"exported to {directory}")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path: str) -> None:
+    """Write the whole database (every table) to PATH, a ZIP any backend can restore."""
+    from pathlib import Path
+
+    from knowledge.backup import BackupError, backup, describe
+
+    # The Database as configured, not get_db(): a backup must not seed or merge the pack first.
+    database: Database = current_app.extensions["jiuye.db"]
+    try:
+        manifest = backup(database, Path(path))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for entry in manifest["tables"]:
+        click.echo(f"  {entry['name']:<18} {entry['rows']:>9}")
+    click.echo(f"{describe(manifest)} -> {path} ({Path(path).stat().st_size // 1024} KiB)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="replace a database that already holds conversations, edits or accounts")
+@with_appcontext
+def restore_command(path: str, force: bool) -> None:
+    """Replace the whole configured database with the backup at PATH (checked first; one transaction)."""
+    from pathlib import Path
+
+    from knowledge.backup import BackupError, describe, restore
+
+    database: Database = current_app.extensions["jiuye.db"]
+    try:
+        report = restore(database, Path(path), force=force)
+    except BackupError as exc:
+        raise click.ClickException(f"{exc}\nnothing was restored") from None
+    click.echo(f"restored {describe(report.manifest)} into {report.backend}:")
+    for name, rows in report.restored.items():
+        before = report.replaced.get(name, 0)
+        click.echo(f"  {name:<18} {rows:>9}" + (f"  (replaced {before})" if before else ""))
+    click.echo(f"pack version now {report.pack_version}: running workers load the restored content "
+               f"at their next request")
