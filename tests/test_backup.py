@@ -419,6 +419,24 @@ def test_a_column_type_backup_cannot_carry_is_refused():
         bk._codec(column)
 
 
+def test_python_m_knowledge_backup_and_restore(source, tmp_path: Path, monkeypatch, capsys):
+    from knowledge.__main__ import main
+
+    path = tmp_path / "cli.zip"
+    monkeypatch.setenv("JIUYE_DATABASE_URL", database(source).url)
+    assert main(["backup", str(path)]) == 0
+    monkeypatch.setenv("JIUYE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli-target.db'}")
+    assert main(["restore", str(path)]) == 0
+    assert main(["restore", str(path)]) == 1  # now in use
+    assert "--force" in capsys.readouterr().err
+    assert main(["restore", "--force", str(path)]) == 0
+    target = Database(f"sqlite:///{tmp_path / 'cli-target.db'}")
+    try:
+        same_rows(rows(database(source)), rows(target))
+    finally:
+        target.dispose()
+
+
 def test_a_stream_is_read_in_batches(source, tmp_path: Path, monkeypatch):
     """Rows are fetched and inserted BATCH at a time (a long question log never sits in memory)."""
     seen: list[int] = []
