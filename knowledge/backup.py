@@ -41,6 +41,7 @@ FORMAT = "jiuye-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 BATCH = 1000  # rows per fetch when reading and per INSERT when restoring: memory stays flat
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one line per row, text as written
 
 # Tables a first start fills from the bundled pack. A database whose other tables are all empty
 # holds nothing but a seeded pack, and restoring over it needs no --force. Any other table (a
@@ -207,7 +208,7 @@ def backup(db: Database, path: Path, now: dt.datetime | None = None) -> dict[str
                     with zf.open(_member(table), "w", force_zip64=True) as member:
                         buffer = io.BytesIO()
                         for row in _rows(conn, table):
-                            line = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+                            line = _ENCODER.encode(row).encode("utf-8") + b"\n"
                             digest.update(line)
                             buffer.write(line)
                             rows += 1
