@@ -23,6 +23,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # started database skip importing Alembic (half a second of every cold start).
 SCHEMA_HEAD = "0006"
 _init_lock = threading.Lock()
+# A database error's message lists the statement's parameters: questions, user ids, phone numbers.
+# It reaches the logs with every traceback, so the parameters are left out of it.
+HIDE_PARAMETERS = True
 
 
 def make_engine(url: str) -> Engine:
@@ -30,7 +33,8 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=HIDE_PARAMETERS)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -45,7 +49,8 @@ def make_engine(url: str) -> Engine:
     # text), not hold a worker thread: bounded connect and pool waits. pre_ping replaces
     # connections the server dropped (restart, pg_terminate_backend) before they are used.
     connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
-    return create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args=connect_args,
+                         hide_parameters=HIDE_PARAMETERS)
 
 
 class Database:
