@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_VISITOR": "30/minute",
     "RATELIMIT_API_KEY": "600/minute",
     "RATELIMIT_WECHAT_USER": "30/minute",
+    # Logs (webhooks/logs.py): "text" (development) or "json" (production: one JSON object a line,
+    # with the request id); LOG_LEVEL empty = INFO for json (access lines included), WARNING for text.
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "",
     # Hours the web chat keeps its history in the browser (shared township PCs).
     "WEB_HISTORY_HOURS": 12,
     # How long runtime records are kept (knowledge/retention.py); purged every PURGE_EVERY_MINUTES

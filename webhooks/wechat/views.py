@@ -16,6 +16,7 @@ is NOT stored as the message's reply, so WeChat's retry of it is processed afres
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -29,7 +30,7 @@ from bot.engine import Engine
 from bot.i18n import msg
 from bot.reply import Reply
 
-from .. import ratelimit
+from .. import logs, ratelimit
 from ..db import get_db, get_engine
 from ..errors import drain_refused_body, is_database_down
 from ..identity import wechat_user
@@ -254,14 +255,19 @@ def respond(inbound: Inbound, config: WeChatSettings, started: float) -> str:
         return run_before(deadline, handler, message, store, key, claim.token, base_url)
     except FutureTimeout:
         log.warning("wechat reply for %s missed the %.1fs deadline; the answer is stored for the retry",
-                    key, config.deadline)
+                    key_tag(key), config.deadline)
         return text_reply(message.source, message.target, msg("wechat_slow"))
     except Exception as exc:  # noqa: BLE001
-        log.warning("wechat handler failed for %s (%s); the claim is released for a retry", key,
+        log.warning("wechat handler failed for %s (%s); the claim is released for a retry", key_tag(key),
                     exc.__class__.__name__, exc_info=not is_database_down(exc))
         release_quietly(store, key, claim.token)
         return text_reply(message.source, message.target,
                           msg("wechat_busy" if is_database_down(exc) else "wechat_error"))
+
+
+def key_tag(key: str) -> str:
+    """A delivery key as logged: a short hash, since the key holds the sender's openid (never logged)."""
+    return "k:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def release_quietly(store: MessageStore, key: str, token: str) -> None:
@@ -269,7 +275,7 @@ def release_quietly(store: MessageStore, key: str, token: str) -> None:
     try:
         store.release(key, token)
     except Exception:  # noqa: BLE001
-        log.warning("could not release the claim on %s; it is taken over once stale", key)
+        log.warning("could not release the claim on %s; it is taken over once stale", key_tag(key))
 
 
 def run_before(deadline: float, handler: Handler, message: Message, store: MessageStore, key: str,
@@ -280,6 +286,7 @@ def run_before(deadline: float, handler: Handler, message: Message, store: Messa
     retry; a job that fails gives the claim back instead of storing an error."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
+    @logs.carry_request_id  # the job's log lines name the delivery's request
     def job() -> str:
         try:
             answer = to_xml(message, handler(message, engine(app).handle), base_url)
