@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     # with the request id); LOG_LEVEL empty = INFO for json (access lines included), WARNING for text.
     "LOG_FORMAT": "text",
     "LOG_LEVEL": "",
+    # GET /metrics (webhooks/metrics.py) answers these client addresses or networks (comma-separated),
+    # and any request with "Authorization: Bearer METRICS_TOKEN" when a token is set; others get 404.
+    "METRICS_ALLOW": "127.0.0.1,::1",
+    "METRICS_TOKEN": "",
     # Hours the web chat keeps its history in the browser (shared township PCs).
     "WEB_HISTORY_HOURS": 12,
     # How long runtime records are kept (knowledge/retention.py); purged every PURGE_EVERY_MINUTES

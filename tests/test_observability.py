@@ -1,21 +1,35 @@
-"""Observability: request ids and JSON logs."""
+"""Observability: request ids and JSON logs, Prometheus metrics at /metrics.
+
+The metric tests read deltas around what they do, on an app of this module's own (its own registry
+and database), so they hold in any order and beside other tests.
+"""
 from __future__ import annotations
 
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 import uuid
+from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from bot.reply import Reply
 from webhooks.logs import JsonFormatter, RequestIdFilter, sane_request_id
+from webhooks.metrics import address_allowed, networks
 
+REPO = Path(__file__).resolve().parent.parent
 TODAY = "2026-11-27"
 WECHAT = {"TOKEN": "obs-token", "APP_ID": "", "ENCODING_AES_KEY": "", "MODE": "plain",
           "REPLY_DEADLINE_SECONDS": 30, "STALE_AFTER_SECONDS": 60}
 API_KEY = "obs-partner-key-0123456789"
 ANSWER = "见习补贴一个月多少"
+FALLBACK = "明天红湾寺下雪不"
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +56,20 @@ def obs(obs_app):
 def api_headers() -> dict[str, str]:
     """The Authorization header of this module's app (its own API key)."""
     return {"Authorization": f"Bearer {API_KEY}"}
+
+
+def scrape(client, **kw) -> dict[tuple[str, frozenset], float]:
+    r = client.get("/metrics", **kw)
+    assert r.status_code == 200, r.status_code
+    out = {}
+    for family in text_string_to_metric_families(r.get_data(as_text=True)):
+        for s in family.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
+
+
+def value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 def ask(client, text: str, headers: dict | None = None, user: str | None = None):
@@ -169,3 +197,215 @@ def test_wechat_delivery_keys_are_logged_as_hashes_never_with_the_openid():
 
     tag = key_tag("msg|gh_account|o_OPENID_secret|123")
     assert "OPENID" not in tag and tag.startswith("k:") and tag == key_tag("msg|gh_account|o_OPENID_secret|123")
+
+
+# -- metrics -------------------------------------------------------------------------------------
+def test_metrics_count_answers_and_fallbacks_by_kind_and_channel(obs, api_headers):
+    before = scrape(obs)
+    assert ask(obs, ANSWER, api_headers, user="obs-a").get_json()["kind"] == "answer"
+    assert ask(obs, FALLBACK, api_headers, user="obs-b").get_json()["kind"] == "fallback"
+    assert ask(obs, FALLBACK, api_headers, user="obs-c").get_json()["kind"] == "fallback"
+    after = scrape(obs)
+
+    def delta(kind: str) -> float:
+        return value(after, "jiuye_replies_total", channel="api", kind=kind) - \
+            value(before, "jiuye_replies_total", channel="api", kind=kind)
+
+    assert delta("answer") == 1 and delta("fallback") == 2 and delta("menu") == 0
+    # the series exist before anything happened (dashboards divide by them)
+    assert ("jiuye_replies_total", frozenset({"channel": "wechat", "kind": "smalltalk"}.items())) in after
+
+
+def test_metrics_count_a_dialogue_started_and_completed(obs, api_headers):
+    user = f"obs-dialogue-{uuid.uuid4().hex[:8]}"
+    before = scrape(obs)
+    assert ask(obs, "我能领见习补贴吗", api_headers, user).get_json()["kind"] == "flow"
+    middle = scrape(obs)
+    assert value(middle, "jiuye_dialogues_started_total", calculator="internship") - \
+        value(before, "jiuye_dialogues_started_total", calculator="internship") == 1
+    assert value(middle, "jiuye_dialogues_completed_total", calculator="internship") == \
+        value(before, "jiuye_dialogues_completed_total", calculator="internship")
+    for said in ("1", "5", "6"):
+        ask(obs, said, api_headers, user)
+    last = ask(obs, "3", api_headers, user).get_json()
+    assert last["result"]["calculator"] == "internship" and last["result"]["amount"] == 36000
+    after = scrape(obs)
+    assert value(after, "jiuye_dialogues_completed_total", calculator="internship") - \
+        value(before, "jiuye_dialogues_completed_total", calculator="internship") == 1
+    assert value(after, "jiuye_dialogues_started_total", calculator="internship") - \
+        value(before, "jiuye_dialogues_started_total", calculator="internship") == 1
+    assert value(after, "jiuye_replies_total", channel="api", kind="flow") - \
+        value(before, "jiuye_replies_total", channel="api", kind="flow") == 5
+
+
+def test_a_retried_api_message_is_not_a_second_dialogue_start(obs, api_headers):
+    """The engine answers a retried message_id from storage: its reply carries no events."""
+    user = f"obs-retry-{uuid.uuid4().hex[:8]}"
+    before = scrape(obs)
+    for _ in range(2):
+        r = obs.post("/api/v1/ask", json={"text": "我能领见习补贴吗", "user": user, "message_id": "m-1"},
+                     headers=api_headers)
+        assert r.get_json()["kind"] == "flow"
+    after = scrape(obs)
+    assert value(after, "jiuye_dialogues_started_total", calculator="internship") - \
+        value(before, "jiuye_dialogues_started_total", calculator="internship") == 1
+
+
+def test_reply_events_stay_out_of_the_reply_contract():
+    reply = Reply("x", "flow", events=[("dialogue_started", "internship")])
+    assert "events" not in reply.to_dict() and "events" not in reply.stored()
+    assert Reply.from_stored(reply.stored()).events == []
+
+
+def test_latency_histogram_and_requests_by_route_never_by_raw_path(obs, api_headers):
+    before = scrape(obs)
+    ask(obs, ANSWER, api_headers, user="obs-latency")
+    assert obs.get("/no/such/page-obs-7f3").status_code == 404
+    after = scrape(obs)
+    labels = {"endpoint": "api.ask", "method": "POST", "status_class": "2xx"}
+    count = value(after, "jiuye_http_request_duration_seconds_count", **labels)
+    assert count - value(before, "jiuye_http_request_duration_seconds_count", **labels) == 1
+    assert value(after, "jiuye_http_request_duration_seconds_sum", **labels) > \
+        value(before, "jiuye_http_request_duration_seconds_sum", **labels)
+    assert value(after, "jiuye_http_request_duration_seconds_bucket", le="+Inf", **labels) == count
+    assert value(after, "jiuye_http_request_duration_seconds_bucket", le="0.001", **labels) <= \
+        value(after, "jiuye_http_request_duration_seconds_bucket", le="5.0", **labels) <= count
+    assert value(after, "jiuye_http_requests_total", endpoint="api.ask", method="POST", status="200") - \
+        value(before, "jiuye_http_requests_total", endpoint="api.ask", method="POST", status="200") == 1
+    assert value(after, "jiuye_http_requests_total", endpoint="none", method="GET", status="404") - \
+        value(before, "jiuye_http_requests_total", endpoint="none", method="GET", status="404") == 1
+    assert "page-obs-7f3" not in obs.get("/metrics").get_data(as_text=True)
+
+
+def test_metrics_count_a_wechat_retry_from_the_store(obs_app, obs):
+    from webhooks.wechat.simulator import WeChatSimulator
+
+    sim = WeChatSimulator(obs_app)
+    before = scrape(obs)
+    first = sim.send_text(ANSWER, msg_id=770001)
+    again = sim.send_text(ANSWER, msg_id=770001)  # WeChat's retry of the same MsgId
+    assert first.status == 200 and "第12条" in first.text and again.text == first.text
+    after = scrape(obs)
+    assert value(after, "jiuye_wechat_retries_total", outcome="stored") - \
+        value(before, "jiuye_wechat_retries_total", outcome="stored") == 1
+    assert value(after, "jiuye_wechat_retries_total", outcome="busy") == \
+        value(before, "jiuye_wechat_retries_total", outcome="busy")
+    # the engine answered once: one reply counted, the retry is not a second one
+    assert value(after, "jiuye_replies_total", channel="wechat", kind="answer") - \
+        value(before, "jiuye_replies_total", channel="wechat", kind="answer") == 1
+    assert value(after, "jiuye_wechat_deadline_misses_total") == value(before, "jiuye_wechat_deadline_misses_total")
+
+
+def test_metrics_count_a_wechat_deadline_miss(obs_db, monkeypatch):
+    from bot.engine import Engine
+    from bot.i18n import msg
+    from webhooks import create_app
+    from webhooks.wechat.simulator import WeChatSimulator
+
+    app = create_app({"TESTING": True, "DATABASE_URL": obs_db, "TODAY": TODAY, "SECRET_KEY": "test",
+                      "WECHAT": {**WECHAT, "REPLY_DEADLINE_SECONDS": 0.3}})
+    client = app.test_client()
+    release = threading.Event()
+    original = Engine.handle
+
+    def blocked(self, incoming):
+        release.wait(timeout=60)  # only the deadline can produce the first reply
+        return original(self, incoming)
+
+    monkeypatch.setattr(Engine, "handle", blocked)
+    before = scrape(client)
+    try:
+        reply = WeChatSimulator(app).send_text(ANSWER, msg_id=770002)
+    finally:
+        release.set()
+    assert reply.text == msg("wechat_slow")
+    give_up = time.monotonic() + 60
+    while time.monotonic() < give_up:  # the job goes on after the deadline, and its reply is counted
+        after = scrape(client)
+        if value(after, "jiuye_replies_total", channel="wechat", kind="answer") > \
+                value(before, "jiuye_replies_total", channel="wechat", kind="answer"):
+            break
+        time.sleep(0.05)
+    assert value(after, "jiuye_wechat_deadline_misses_total") - value(before, "jiuye_wechat_deadline_misses_total") == 1
+    assert value(after, "jiuye_replies_total", channel="wechat", kind="answer") - \
+        value(before, "jiuye_replies_total", channel="wechat", kind="answer") == 1
+    app.extensions["jiuye.db"].dispose()
+
+
+def test_metrics_are_refused_from_an_address_not_allowed(obs):
+    r = obs.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert r.status_code == 404 and "jiuye_" not in r.get_data(as_text=True)
+    assert obs.get("/metrics", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+    # a wrong bearer token opens nothing when no token is configured
+    assert obs.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"},
+                   headers={"Authorization": "Bearer "}).status_code == 404
+
+
+def test_metrics_allowlist_networks_and_token(obs_db):
+    from webhooks import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": obs_db, "SECRET_KEY": "test",
+                      "METRICS_ALLOW": "10.0.0.0/8, not-an-address", "METRICS_TOKEN": "scrape-token-0123456789"})
+    client = app.test_client()
+
+    def status(addr: str, token: str | None = None) -> int:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else None
+        return client.get("/metrics", environ_base={"REMOTE_ADDR": addr}, headers=headers).status_code
+
+    assert status("10.1.2.3") == 200
+    assert status("127.0.0.1") == 404  # the allowlist replaces the default, loopback included
+    assert status("192.168.1.5") == 404
+    assert status("192.168.1.5", "scrape-token-0123456789") == 200
+    assert status("192.168.1.5", "scrape-token-wrong") == 404
+    app.extensions["jiuye.db"].dispose()
+
+
+def test_allowlist_helpers():
+    nets = networks("127.0.0.1,::1")
+    assert address_allowed("127.0.0.1", nets) and address_allowed("::1", nets)
+    assert address_allowed("::ffff:127.0.0.1", nets)  # dual-stack sockets
+    assert not address_allowed("127.0.0.2", nets) and not address_allowed("", nets)
+    assert not address_allowed("garbage", nets)
+    assert networks(["10.0.0.0/8"]) == networks("10.0.0.0/8") and networks("") == []
+
+
+def test_several_apps_in_one_process_have_their_own_counters(obs_db, obs):
+    from webhooks import create_app
+
+    other = create_app({"TESTING": True, "DATABASE_URL": obs_db, "SECRET_KEY": "test"})  # no "Duplicated timeseries"
+    c = other.test_client()
+    c.get("/healthz")
+    c.get("/healthz")
+    assert value(scrape(c), "jiuye_http_requests_total", endpoint="api.healthz", method="GET", status="200") == 2
+    other.extensions["jiuye.db"].dispose()
+
+
+# -- multiprocess mode ---------------------------------------------------------------------------
+WORKER = r"""
+import json, os, sys
+from webhooks import create_app
+
+app = create_app({"TESTING": True, "DATABASE_URL": sys.argv[1], "TODAY": "2026-11-27", "SECRET_KEY": "test"})
+client = app.test_client()
+r = client.post("/api/v1/ask", json={"text": "见习补贴一个月多少"})
+assert r.status_code == 200 and r.get_json()["kind"] == "answer", r.get_data(as_text=True)
+if sys.argv[2] == "scrape":
+    sys.stdout.write(client.get("/metrics").get_data(as_text=True))
+"""
+
+
+def test_multiprocess_mode_sums_the_workers(tmp_path, obs_db):
+    """Two processes (as two gunicorn workers) write to one PROMETHEUS_MULTIPROC_DIR; /metrics on
+    the second shows both answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS")}
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
+    runs = []
+    for mode in ("quiet", "scrape"):
+        runs.append(subprocess.run([sys.executable, "-c", WORKER, obs_db, mode], cwd=REPO, env=env,
+                                   capture_output=True, text=True, timeout=300))
+        assert runs[-1].returncode == 0, runs[-1].stderr[-3000:]
+    families = {(s.name, frozenset(s.labels.items())): s.value
+                for f in text_string_to_metric_families(runs[-1].stdout) for s in f.samples}
+    assert value(families, "jiuye_replies_total", channel="api", kind="answer") == 2
+    assert value(families, "jiuye_http_requests_total", endpoint="api.ask", method="POST", status="200") == 2
+    assert len(list((tmp_path / "metrics").glob("counter_*.db"))) == 2  # one file per process

@@ -64,8 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from . import api, errors, hardening, housekeeping, ratelimit
+    from . import api, errors, hardening, housekeeping, metrics, ratelimit
 
+    metrics.init_app(app)
     errors.init_app(app)
     hardening.init_app(app)
     ratelimit.init_app(app)

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request
 
 from bot.reply import Incoming
 
-from . import ratelimit
+from . import metrics, ratelimit
 from .db import get_db, get_engine
 from .edge import EdgeError, clean_text, load_json, message_id
 from .identity import ApiKeyRefused, api_caller
@@ -60,6 +60,7 @@ def ask():
     ratelimit.check_caller(caller)
     reply = get_engine().handle(Incoming(user=caller.user, text=text, locale=locale, channel=caller.channel,
                                          message_id=msg_id))
+    metrics.count_reply(reply, caller.channel)
     body = reply.to_dict()
     body["text"] = text
     return jsonify(body)

@@ -30,7 +30,7 @@ from bot.engine import Engine
 from bot.i18n import msg
 from bot.reply import Reply
 
-from .. import logs, ratelimit
+from .. import logs, metrics, ratelimit
 from ..db import get_db, get_engine
 from ..errors import drain_refused_body, is_database_down
 from ..identity import wechat_user
@@ -243,9 +243,11 @@ def respond(inbound: Inbound, config: WeChatSettings, started: float) -> str:
     deadline = started + config.deadline
     store = channel.get_store(config)
     claim = store.begin(key, wait_until=deadline)
-    if claim.reply is not None:
+    if claim.reply is not None:  # WeChat's retry (or a duplicate delivery): the stored answer again
+        metrics.wechat_retry("stored")
         return claim.reply
     if claim.busy:  # another worker is still on it; this delivery must not wait past the deadline
+        metrics.wechat_retry("busy")
         return text_reply(message.source, message.target, msg("wechat_slow"))
     if ratelimit.limiter().hit("wechat_user", message.user):
         store.release(key, claim.token)  # not answered: a later delivery of it may be
@@ -254,6 +256,7 @@ def respond(inbound: Inbound, config: WeChatSettings, started: float) -> str:
     try:
         return run_before(deadline, handler, message, store, key, claim.token, base_url)
     except FutureTimeout:
+        metrics.wechat_deadline_miss()
         log.warning("wechat reply for %s missed the %.1fs deadline; the answer is stored for the retry",
                     key_tag(key), config.deadline)
         return text_reply(message.source, message.target, msg("wechat_slow"))
@@ -289,7 +292,9 @@ def run_before(deadline: float, handler: Handler, message: Message, store: Messa
     @logs.carry_request_id  # the job's log lines name the delivery's request
     def job() -> str:
         try:
-            answer = to_xml(message, handler(message, engine(app).handle), base_url)
+            reply = handler(message, engine(app).handle)
+            metrics.count_reply(reply, "wechat", app)  # counted even when it comes after the deadline
+            answer = to_xml(message, reply, base_url)
         except BaseException:
             release_quietly(store, key, token)
             raise
