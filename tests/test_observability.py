@@ -1,4 +1,4 @@
-"""Observability: request ids and JSON logs, Prometheus metrics at /metrics.
+"""Observability: /healthz, request ids and JSON logs, Prometheus metrics at /metrics.
 
 The metric tests read deltas around what they do, on an app of this module's own (its own registry
 and database), so they hold in any order and beside other tests.
@@ -20,6 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.reply import Reply
+from knowledge.db import SCHEMA_HEAD
 from webhooks.logs import JsonFormatter, RequestIdFilter, sane_request_id
 from webhooks.metrics import address_allowed, networks
 
@@ -79,6 +80,57 @@ def ask(client, text: str, headers: dict | None = None, user: str | None = None)
     r = client.post("/api/v1/ask", json=body, headers=headers)
     assert r.status_code == 200, r.get_data(as_text=True)
     return r
+
+
+# -- /healthz ------------------------------------------------------------------------------------
+def test_healthz_reports_database_schema_pack_and_no_index_until_one_is_built(fresh_app):
+    from knowledge.service import pack_version
+
+    client = fresh_app.test_client()
+    r = client.get("/healthz")
+    body = r.get_json()
+    assert r.status_code == 200 and body["status"] == "ok" and body["failed"] == []
+    assert body["pid"] == os.getpid()
+    assert body["database"] == {"ok": True, "backend": "sqlite"}
+    assert body["schema"] == {"revision": SCHEMA_HEAD, "head": SCHEMA_HEAD, "current": True}
+    with fresh_app.extensions["jiuye.db"].session() as s:
+        assert body["pack"] == {"version": pack_version(s)}
+    # the health check itself builds nothing: no index before the first question
+    assert body["index"] is None
+    assert fresh_app.extensions["jiuye.knowledge"] is None and fresh_app.extensions["jiuye.engine"] is None
+    assert "sqlite:" not in r.get_data(as_text=True)  # the backend's name, never its URL
+
+    ask(client, ANSWER)
+    first = client.get("/healthz").get_json()["index"]
+    assert first["pack_version"] == body["pack"]["version"] and first["current"] is True
+    assert 0 <= first["age_seconds"] < 60 and first["built_at"].endswith("+00:00")
+    time.sleep(0.02)
+    assert client.get("/healthz").get_json()["index"]["age_seconds"] > first["age_seconds"]
+
+
+def test_healthz_says_degraded_when_the_schema_is_not_this_codes(fresh_app):
+    from sqlalchemy import text
+
+    client = fresh_app.test_client()
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    with fresh_app.extensions["jiuye.db"].session() as s:
+        s.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+    r = client.get("/healthz")
+    body = r.get_json()
+    assert r.status_code == 200 and body["status"] == "degraded" and body["failed"] == ["schema"]
+    assert body["schema"] == {"revision": "0005", "head": SCHEMA_HEAD, "current": False}
+
+
+def test_healthz_is_503_naming_the_database_when_it_is_down():
+    from webhooks import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": "postgresql+psycopg://postgres:pw-secret@127.0.0.1:5119/none"})
+    r = app.test_client().get("/healthz")
+    body = r.get_json()
+    assert r.status_code == 503 and body["status"] == "error" and body["failed"] == ["database"]
+    assert body["database"]["ok"] is False and body["database"]["backend"] == "postgresql"
+    assert body["database"]["error"] == "OperationalError"
+    assert "pw-secret" not in r.get_data(as_text=True) and "5119" not in r.get_data(as_text=True)
 
 
 # -- request ids ---------------------------------------------------------------------------------
