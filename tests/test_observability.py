@@ -461,3 +461,35 @@ def test_multiprocess_mode_sums_the_workers(tmp_path, obs_db):
     assert value(families, "jiuye_replies_total", channel="api", kind="answer") == 2
     assert value(families, "jiuye_http_requests_total", endpoint="api.ask", method="POST", status="200") == 2
     assert len(list((tmp_path / "metrics").glob("counter_*.db"))) == 2  # one file per process
+
+
+def test_gunicorn_hooks_clean_the_dir_and_mark_dead_workers(tmp_path, monkeypatch):
+    import runpy
+
+    path = tmp_path / "metrics"
+    path.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(path))
+    monkeypatch.delenv("JIUYE_LOG_FORMAT", raising=False)
+    conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(path)  # a given directory is kept
+    for name in ("counter_11.db", "histogram_11.db"):
+        (path / name).write_bytes(b"")
+    conf["on_starting"](None)
+    assert list(path.iterdir()) == []  # a previous run's counters are not summed into this one's
+    (path / "counter_42.db").write_bytes(b"")
+    (path / "gauge_livesum_42.db").write_bytes(b"")
+    conf["child_exit"](None, type("Worker", (), {"pid": 42})())
+    assert sorted(p.name for p in path.iterdir()) == ["counter_42.db"]
+    conf["on_exit"](None)
+    assert path.is_dir()  # not a directory the config made: left alone
+    assert "accesslog" in conf and conf["accesslog"] == "-"
+
+
+def test_gunicorn_json_logs_turn_its_access_log_off(tmp_path, monkeypatch):
+    import runpy
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("JIUYE_LOG_FORMAT", "json")
+    conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    assert conf["accesslog"] is None
+    assert conf["logconfig_dict"]["formatters"]["json"]["()"] == "webhooks.logs.JsonFormatter"
