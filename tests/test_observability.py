@@ -348,7 +348,7 @@ def test_metrics_count_a_wechat_retry_from_the_store(obs_app, obs):
     assert value(after, "jiuye_wechat_deadline_misses_total") == value(before, "jiuye_wechat_deadline_misses_total")
 
 
-def test_metrics_count_a_wechat_deadline_miss(obs_db, monkeypatch):
+def test_metrics_count_a_wechat_deadline_miss(obs_db, monkeypatch, json_lines):
     from bot.engine import Engine
     from bot.i18n import msg
     from webhooks import create_app
@@ -366,11 +366,15 @@ def test_metrics_count_a_wechat_deadline_miss(obs_db, monkeypatch):
 
     monkeypatch.setattr(Engine, "handle", blocked)
     before = scrape(client)
+    sim = WeChatSimulator(app)
     try:
-        reply = WeChatSimulator(app).send_text(ANSWER, msg_id=770002)
+        reply = sim.send_text(ANSWER, msg_id=770002)
     finally:
         release.set()
     assert reply.text == msg("wechat_slow")
+    missed = [line for line in json_lines() if "missed" in line["message"]]
+    assert missed and "k:" in missed[0]["message"] and missed[0].get("request_id")
+    assert sim.user not in json.dumps(json_lines())  # the delivery key holds the openid: logged as a hash
     give_up = time.monotonic() + 60
     while time.monotonic() < give_up:  # the job goes on after the deadline, and its reply is counted
         after = scrape(client)
