@@ -60,7 +60,7 @@ bench: $(STAMP)
 	$(PY) -m bot bench
 
 eval: $(STAMP)
-	$(PY) -m bot eval $$(test -f ../shared/eval/dev.jsonl && echo ../shared/eval/dev.jsonl || echo tests/data/heldout-eval.jsonl)
+	$(PY) -m bot eval tests/data/dev.jsonl
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache

@@ -39,7 +39,6 @@ from knowledge.service import Snapshot
 
 TODAY = dt.date(2026, 11, 27)
 PG_ADMIN_URL = os.environ.get("JIUYE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 # An API key of the `app` fixture (name "partner"): with it a caller's own `user` ids count.
 API_KEY = "test-partner-key-0123456789"
 API_KEY_HEADER = {"Authorization": f"Bearer {API_KEY}"}
