@@ -129,11 +129,11 @@ def test_directory_has_every_named_office_and_no_invented_numbers():
             assert not o.get("phone") and not o.get("address") and not o.get("hours"), o["name"]
 
 
-def test_seed_then_export_then_seed_loses_nothing(fresh_db, tmp_path: Path):
+def test_seed_then_export_then_seed_loses_nothing(fresh_db, tmp_path: Path, new_db_url):
     with fresh_db.session() as s:
         before = load_snapshot(s)
         export(s, tmp_path / "pack")
-    again = Database(f"sqlite:///{tmp_path / 'again.db'}", data_dir=tmp_path / "pack").init()
+    again = Database(new_db_url("again", empty=True), data_dir=tmp_path / "pack").init()
     with again.session() as s:
         after = load_snapshot(s)
     assert after.clauses == before.clauses
