@@ -44,3 +44,11 @@ preload_app = False
 # gunicorn 24+ opens a control socket at one fixed path per user: two services (or a test run
 # beside a running server) would fight over it. jiuye does not use it. Older versions ignore this.
 control_socket_disable = True
+
+
+def post_worker_init(worker):  # noqa: ANN001 — gunicorn's hook signature
+    """Before a worker takes traffic: check the schema (refuse to start on one behind or ahead of
+    the code, saying what to run) and build the engine, so its first request is not the slow one."""
+    from webhooks.startup import warm_up
+
+    warm_up(worker.wsgi)

@@ -62,6 +62,40 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["JIUYE_RATELIMIT_ENABLED"] = "0"
 
 
+# Every Database a test opens is disposed before its database is dropped (or at the end of the
+# test that opened it): PostgreSQL connections left to the garbage collector raise ResourceWarning
+# in whichever later test happens to collect them (warnings are errors here).
+_OPENED: list[Database] = []
+_database_init = Database.__init__
+
+
+def _tracked_init(self: Database, *args: Any, **kwargs: Any) -> None:
+    _database_init(self, *args, **kwargs)
+    _OPENED.append(self)
+
+
+Database.__init__ = _tracked_init  # type: ignore[method-assign]
+
+
+def dispose_opened(url: str | None = None, since: int = 0) -> None:
+    """Dispose the Databases opened on `url` (any url: None) from index `since` on."""
+    keep = _OPENED[:since]
+    for db in _OPENED[since:]:
+        if url is None or db.url == url:
+            db.dispose()
+        else:
+            keep.append(db)
+    _OPENED[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    # Databases opened by the test body itself (apps, restarted engines) live no longer than it.
+    since = len(_OPENED)
+    yield
+    dispose_opened(since=since)
+
+
 class Databases:
     """Test databases, migrated and seeded once: each new one is a copy of a template.
 
@@ -117,13 +151,24 @@ class Databases:
         return f"sqlite:///{path}"
 
     def drop(self, url: str) -> None:
+        dispose_opened(url)
         name = url.rsplit("/", 1)[1]
         if ON_POSTGRES and name in self.created:
             with self.admin().connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             self.created.remove(name)
 
+    def drop_leftovers(self) -> None:
+        """Drop the databases of earlier runs that were killed before their teardown."""
+        with self.admin().connect() as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'jiuye_t_%'")).scalars()
+            for name in list(names):
+                pid = int(name.split("_")[2]) if name.split("_")[2].isdigit() else 0
+                if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
     def close(self) -> None:
+        dispose_opened()
         for name in list(self.created):
             self.drop(f"/{name}")
         if self._admin is not None:
@@ -139,6 +184,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Databases:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # the run was asked for PostgreSQL: not reaching it is an error
             pytest.exit(f"JIUYE_TEST_DATABASE_URL={TEST_DATABASE_URL} is not reachable: {exc}", returncode=3)
+        factory.drop_leftovers()
     yield factory
     factory.close()
 

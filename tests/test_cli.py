@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,6 +28,7 @@ def call(argv, db_url, monkeypatch, capsys):
     return subprocess.CompletedProcess(argv, code, out.out, out.err)
 
 
+@pytest.mark.processes
 def test_ask_jsonl_one_reply_per_line_each_from_a_fresh_user(new_db_url):
     questions = "菜单\n1\n个人创业贷款最多能贷多少\n\n住房公积金咋提取\n"
     out = run(["bot", "ask", "--jsonl"], new_db_url("cli"), stdin=questions)

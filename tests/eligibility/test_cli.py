@@ -107,6 +107,7 @@ def test_cli_reads_the_database_so_staff_overrides_apply(own_db, capsys):
     assert out["amount"] == 36000  # the override takes effect on its date
 
 
+@pytest.mark.processes
 def test_module_entry_point_and_exit_code(cli_db):
     env = dict(os.environ)
     ok = subprocess.run([sys.executable, "-m", "eligibility", "calc", "startup_loan", "--json",
