@@ -100,3 +100,11 @@ if os.environ.get("JIUYE_LOG_FORMAT", "").strip().lower() == "json":
         "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
         "formatters": {"json": {"()": "webhooks.logs.JsonFormatter"}},
     }
+
+
+def post_worker_init(worker):  # noqa: ANN001 — gunicorn's hook signature
+    """Before a worker takes traffic: check the schema (refuse to start on one behind or ahead of
+    the code, saying what to run) and build the engine, so its first request is not the slow one."""
+    from webhooks.startup import warm_up
+
+    warm_up(worker.wsgi)

@@ -16,6 +16,11 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "",  # empty: SQLite file instance/jiuye.db
+    # Bring an empty or older schema up to date on first use. Right for the embedded SQLite file;
+    # for a PostgreSQL database that several workers or hosts share, set it false and run
+    # `flask --app webhooks db upgrade` as the deployment step (deploy/jiuye.service does): a worker
+    # then refuses to start on a database behind its code instead of migrating under the others.
+    "AUTO_MIGRATE": True,
     "SECRET_KEY": "dev-only-change-me",
     "TIMEZONE": "Asia/Shanghai",
     "TODAY": "",  # ISO date to pin "today" (demos, tests); empty = the real date

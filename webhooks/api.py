@@ -13,7 +13,7 @@ import os
 from flask import Blueprint, current_app, jsonify, request
 
 from bot.reply import Incoming
-from knowledge.db import SCHEMA_HEAD
+from knowledge.db import SCHEMA_HEAD, SchemaError
 
 from . import metrics, ratelimit
 from .db import get_db, get_engine
@@ -78,7 +78,8 @@ def healthz():
 
     Load balancers poll it: it reads two rows and builds nothing. A worker that has not loaded the
     matcher index yet says so ("index": null) instead of building it here. 503 with the failed
-    check when the database cannot be reached; 200 "degraded" when its schema is not this code's."""
+    check when the database cannot be reached, and when its schema is not this code's (the worker
+    refuses such a database; a load balancer should take it out of rotation until `db upgrade`)."""
     from sqlalchemy import text
 
     from knowledge.service import pack_version
@@ -91,6 +92,12 @@ def healthz():
         with get_db().session() as s:
             revision = s.execute(text("SELECT version_num FROM alembic_version")).scalar()
             version = pack_version(s)
+    except SchemaError:
+        revision, _problem = database.schema_status()
+        body["database"]["ok"] = True
+        body["schema"] = {"revision": revision, "head": SCHEMA_HEAD, "current": False}
+        body.update(status="error", failed=["schema"])
+        return jsonify(body), 503
     except Exception as exc:  # noqa: BLE001 — down, refused, a failed migration: the check failed, say which
         log.warning("healthz: database check failed (%s)", exc.__class__.__name__)
         body["database"]["error"] = exc.__class__.__name__
@@ -102,7 +109,8 @@ def healthz():
     if body["index"] is not None:
         body["index"]["current"] = body["index"]["pack_version"] == version
     if revision != SCHEMA_HEAD:
-        body.update(status="degraded", failed=["schema"])
+        body.update(status="error", failed=["schema"])
+        return jsonify(body), 503
     return jsonify(body)
 
 
