@@ -91,7 +91,9 @@ def test_healthz_reports_database_schema_pack_and_no_index_until_one_is_built(fr
     body = r.get_json()
     assert r.status_code == 200 and body["status"] == "ok" and body["failed"] == []
     assert body["pid"] == os.getpid()
-    assert body["database"] == {"ok": True, "backend": "sqlite"}
+    backend = fresh_app.config["DATABASE_URL"].split(":", 1)[0].split("+", 1)[0]
+    assert body["database"] == {"ok": True, "backend": backend} and backend in ("sqlite", "postgresql")
+    assert "@" not in r.get_data(as_text=True) and "///" not in r.get_data(as_text=True)  # no URL, no password
     assert body["schema"] == {"revision": SCHEMA_HEAD, "head": SCHEMA_HEAD, "current": True}
     with fresh_app.extensions["jiuye.db"].session() as s:
         assert body["pack"] == {"version": pack_version(s)}
