@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test faults probe bench eval chromium fonts catalogs clean
+.PHONY: run test test-postgres test-quick faults probe bench eval chromium fonts catalogs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ run: $(STAMP) fonts
 test: $(STAMP) chromium
 	$(PY) -m pytest
 
+# The same suite with every test database on PostgreSQL (the production option): each test gets a
+# copy of one migrated template database on this server. .ci/run runs it after `make test`.
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+test-postgres: $(STAMP) chromium
+	JIUYE_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
+
+# While editing: everything but the browser and the other-process tests (markers in pyproject.toml).
+test-quick: $(STAMP)
+	$(PY) -m pytest -m "not browser and not processes and not faults"
+
 # Real gunicorn servers broken on purpose: kill -9 mid-dialogue, one MsgId to two workers,
 # PostgreSQL connections dropped under load, simultaneous first messages, slow clients.
 # Ports 5110-5119. .ci/run calls it after `make test`.
@@ -60,7 +70,7 @@ bench: $(STAMP)
 	$(PY) -m bot bench
 
 eval: $(STAMP)
-	$(PY) -m bot eval $$(test -f ../shared/eval/dev.jsonl && echo ../shared/eval/dev.jsonl || echo tests/data/heldout-eval.jsonl)
+	$(PY) -m bot eval tests/data/dev.jsonl
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache

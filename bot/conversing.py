@@ -31,7 +31,9 @@ FLOW_SMALLTALK = ("thanks", "ack", "greeting", "bye", "who")
 
 
 def record(turn: Turn, calculator: str, event: str) -> None:
-    """Dialogues started and completed, per calculator, for the staff dashboard."""
+    """Dialogues started and completed, per calculator, for the staff dashboard (a row committed with
+    the turn) and for the channels' counters (an event on the reply; bot knows no metrics library)."""
+    turn.events.append((f"dialogue_{event}", calculator))
     if turn.session is not None:
         record_dialogue(turn.session, turn.user, calculator, event)
 

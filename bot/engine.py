@@ -126,6 +126,7 @@ class Engine:
         state.next_turn()
         with speaking(locale):  # the calculators' sentences and form texts follow the person's language
             reply = router.route(turn, incoming.text, incoming.event)
+        reply.events = list(turn.events)
         if turn.new_locale:
             locale = turn.new_locale
         reply.locale = turn.reply_locale or locale

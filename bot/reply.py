@@ -35,6 +35,10 @@ class Reply:
     # What each numbered option does (bot.actions), in option order; kept in the conversation
     # state so that the person's next number performs it. Not part of the reply contract.
     actions: list[Any] = field(default_factory=list, repr=False)
+    # What happened in the turn that produced this reply, for the channels' counters (webhooks.metrics):
+    # ("dialogue_started" | "dialogue_completed", calculator). Never stored, not in the contract:
+    # a retried message gets its stored reply without events, so nothing is counted twice.
+    events: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -44,6 +48,7 @@ class Reply:
         data = asdict(self)
         data.pop("extra")
         data.pop("actions")
+        data.pop("events")
         if self.score is not None:
             data["score"] = round(float(self.score), 3)
         if self.extra.get("result") is not None:

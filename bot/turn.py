@@ -33,6 +33,7 @@ class Turn:
     reply_locale: str | None = None  # the reply is in another language than the person's (a note in Chinese)
     session: Any = None            # the turn's database session (services that record something)
     user: str = ""                 # the person's id (namespaced by channel) for what is recorded  # the language the person chose in this turn (kept per person)
+    events: list[tuple[str, str]] = field(default_factory=list)  # copied to the reply (Reply.events)
 
     @property
     def snapshot(self) -> Snapshot:

@@ -199,7 +199,7 @@ def backup(db: Database, path: Path, now: dt.datetime | None = None) -> dict[str
             revision = _revision(conn)
             if revision != SCHEMA_HEAD:
                 raise BackupError(f"the database is at schema revision {revision or 'none (not set up)'}, this "
-                                  f"program expects {SCHEMA_HEAD}; run `flask --app webhooks init-db` first")
+                                  f"program expects {SCHEMA_HEAD}; run `flask --app webhooks db upgrade` first")
             entries = []
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 for table in tables:
@@ -396,7 +396,7 @@ def _prepare_target(db: Database) -> None:
         db.migrate()  # an empty database: create the schema (the pack is not seeded; the backup has it)
     elif revision != SCHEMA_HEAD:
         raise BackupError(f"the target database is at schema revision {revision}, this program and the backup at "
-                          f"{SCHEMA_HEAD}; upgrade it first (`flask --app webhooks init-db`)")
+                          f"{SCHEMA_HEAD}; upgrade it first (`flask --app webhooks db upgrade`)")
 
 
 LOCK_WAIT_SECONDS = 30

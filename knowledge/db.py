@@ -22,7 +22,34 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration. A test checks it equals Alembic's head; knowing it here lets a
 # started database skip importing Alembic (half a second of every cold start).
 SCHEMA_HEAD = "0006"
+# The revisions this code knows, oldest first (file names start with the revision id): a database
+# stamped with any other revision was migrated by newer code.
+KNOWN_REVISIONS = tuple(sorted(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py")))
+UPGRADE_COMMAND = "flask --app webhooks db upgrade"
 _init_lock = threading.Lock()
+# A database error's message lists the statement's parameters: questions, user ids, phone numbers.
+# It reaches the logs with every traceback, so the parameters are left out of it.
+HIDE_PARAMETERS = True
+
+
+class SchemaError(RuntimeError):
+    """The database's schema is not the one this code was written for; the message says what to do."""
+
+
+def schema_problem(revision: str | None, has_tables: bool) -> str | None:
+    """What is wrong with a database at `revision` for this code, in a sentence an operator can act on."""
+    if revision == SCHEMA_HEAD:
+        return None
+    if revision is None:
+        if has_tables:
+            return (f"the database has tables but no schema revision (alembic_version): it was not created by "
+                    f"jiuye, or its stamp was lost. Point JIUYE_DATABASE_URL at jiuye's database.")
+        return f"the database is empty (no schema). Create it with `{UPGRADE_COMMAND}`."
+    if revision not in KNOWN_REVISIONS:
+        return (f"the database schema is at revision {revision}, newer than this code ({SCHEMA_HEAD}): it was "
+                f"upgraded by a newer release. Deploy that release again, or restore a backup taken before it.")
+    return (f"the database schema is at revision {revision}, this code needs {SCHEMA_HEAD}. Back it up "
+            f"(flask --app webhooks backup FILE), then run `{UPGRADE_COMMAND}` once, before starting the workers.")
 
 
 def make_engine(url: str) -> Engine:
@@ -30,7 +57,8 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=HIDE_PARAMETERS)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -45,22 +73,54 @@ def make_engine(url: str) -> Engine:
     # text), not hold a worker thread: bounded connect and pool waits. pre_ping replaces
     # connections the server dropped (restart, pg_terminate_backend) before they are used.
     connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
-    return create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args=connect_args,
+                         hide_parameters=HIDE_PARAMETERS)
 
 
 class Database:
-    def __init__(self, url: str, data_dir: Path | None = None):
+    """One database. `auto_migrate` (the default, and what an embedded SQLite file wants) brings an
+    empty or older schema up to date on first use; with it off (AUTO_MIGRATE = false, for a server
+    database that several workers and hosts share) the schema is upgraded only by `db upgrade`, and
+    a database behind the code refuses to be used, with a message saying so (`SchemaError`)."""
+
+    def __init__(self, url: str, data_dir: Path | None = None, auto_migrate: bool = True):
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.data_dir = data_dir or pack.DATA_DIR
+        self.auto_migrate = auto_migrate
         self._ready = False
+
+    @property
+    def backend(self) -> str:
+        """sqlite, postgresql, …: what a health check or a log may say (never the URL or password)."""
+        return self.engine.dialect.name
+
+    def schema_status(self) -> tuple[str | None, str | None]:
+        """(the database's revision, what is wrong with it or None)."""
+        from sqlalchemy import inspect
+
+        revision = self.schema_revision()
+        has_tables = False
+        if revision is None:
+            with self.engine.connect() as conn:
+                has_tables = bool(inspect(conn).get_table_names())
+        return revision, schema_problem(revision, has_tables)
+
+    def check_schema(self) -> None:
+        """Raise SchemaError unless the schema is exactly this code's."""
+        _revision, problem = self.schema_status()
+        if problem:
+            raise SchemaError(problem)
 
     def migrate(self) -> None:
         # Imported here: Alembic costs half a second of start-up and is only needed
         # when the schema is behind.
-        if self.schema_revision() == SCHEMA_HEAD:
+        revision = self.schema_revision()
+        if revision == SCHEMA_HEAD:
             return
+        if revision is not None and revision not in KNOWN_REVISIONS:
+            raise SchemaError(schema_problem(revision, True) or "")  # Alembic cannot go back; say why
         from alembic import command
         from alembic.config import Config
 
@@ -90,7 +150,10 @@ class Database:
         with _init_lock:
             if self._ready:
                 return self
-            self.migrate()
+            if self.auto_migrate:
+                self.migrate()
+            else:
+                self.check_schema()
             try:
                 with self.session() as s:
                     if not s.scalar(select(func.count()).select_from(Clause)):
@@ -106,6 +169,17 @@ class Database:
                         raise
             self._ready = True
         return self
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate to this code's schema and seed or merge the bundled pack: the deployment step.
+        Returns (revision before, revision after)."""
+        before = self.schema_revision()
+        auto, self.auto_migrate, self._ready = self.auto_migrate, True, False
+        try:
+            self.init()
+        finally:
+            self.auto_migrate = auto
+        return before, self.schema_revision() or ""
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -8,7 +8,8 @@ engine, the web pages and the command line all read the pack through this object
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,14 @@ def theme_of(clause_id: str) -> str | None:
 class Loaded:
     snapshot: Snapshot
     matcher: Matcher
+    # When this process built (or loaded from its cache) the matcher index: the wall clock to show,
+    # the monotonic clock to measure its age with (immune to the system clock being set).
+    built_at: float = field(default_factory=time.time)
+    built_monotonic: float = field(default_factory=time.monotonic)
+
+    @property
+    def age_seconds(self) -> float:
+        return time.monotonic() - self.built_monotonic
 
 
 class Knowledge:
@@ -71,6 +80,11 @@ class Knowledge:
                 loaded = Loaded(snapshot, Matcher.build(snapshot, threshold=self.threshold))
                 self._loaded = loaded
         return loaded
+
+    @property
+    def loaded(self) -> Loaded | None:
+        """What this process holds now, without reading the database or building anything (health checks)."""
+        return self._loaded
 
     @property
     def snapshot(self) -> Snapshot:

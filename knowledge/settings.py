@@ -16,6 +16,11 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "",  # empty: SQLite file instance/jiuye.db
+    # Bring an empty or older schema up to date on first use. Right for the embedded SQLite file;
+    # for a PostgreSQL database that several workers or hosts share, set it false and run
+    # `flask --app webhooks db upgrade` as the deployment step (deploy/jiuye.service does): a worker
+    # then refuses to start on a database behind its code instead of migrating under the others.
+    "AUTO_MIGRATE": True,
     "SECRET_KEY": "dev-only-change-me",
     "TIMEZONE": "Asia/Shanghai",
     "TODAY": "",  # ISO date to pin "today" (demos, tests); empty = the real date
@@ -37,6 +42,14 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_VISITOR": "30/minute",
     "RATELIMIT_API_KEY": "600/minute",
     "RATELIMIT_WECHAT_USER": "30/minute",
+    # Logs (webhooks/logs.py): "text" (development) or "json" (production: one JSON object a line,
+    # with the request id); LOG_LEVEL empty = INFO for json (access lines included), WARNING for text.
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "",
+    # GET /metrics (webhooks/metrics.py) answers these client addresses or networks (comma-separated),
+    # and any request with "Authorization: Bearer METRICS_TOKEN" when a token is set; others get 404.
+    "METRICS_ALLOW": "127.0.0.1,::1",
+    "METRICS_TOKEN": "",
     # Hours the web chat keeps its history in the browser (shared township PCs).
     "WEB_HISTORY_HOURS": 12,
     # How long runtime records are kept (knowledge/retention.py); purged every PURGE_EVERY_MINUTES

@@ -1,6 +1,6 @@
 """Developer aid: top-3 matcher candidates for each labelled question, to tune the matcher.
 
-usage: .venv/bin/python scripts/match_report.py ../shared/eval/dev.jsonl [--wrong]
+usage: .venv/bin/python scripts/match_report.py tests/data/dev.jsonl [--wrong]
 """
 import json
 import sys

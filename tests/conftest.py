@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,13 @@ from knowledge.models import Conversation
 from knowledge.service import Snapshot
 
 TODAY = dt.date(2026, 11, 27)
-PG_ADMIN_URL = os.environ.get("JIUYE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# The database the whole suite runs on: SQLite files by default; with JIUYE_TEST_DATABASE_URL set to a
+# PostgreSQL URL (`make test-postgres`, and .ci/run), every test database is a PostgreSQL database
+# created on that server. Read before pytest_configure clears the JIUYE_* environment.
+TEST_DATABASE_URL = os.environ.get("JIUYE_TEST_DATABASE_URL", "").strip()
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+PG_ADMIN_URL = (TEST_DATABASE_URL if ON_POSTGRES else
+                os.environ.get("JIUYE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
 # An API key of the `app` fixture (name "partner"): with it a caller's own `user` ids count.
 API_KEY = "test-partner-key-0123456789"
 API_KEY_HEADER = {"Authorization": f"Bearer {API_KEY}"}
@@ -56,14 +62,157 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["JIUYE_RATELIMIT_ENABLED"] = "0"
 
 
-@pytest.fixture(scope="session")
-def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("db") / "jiuye.db"
+# Every Database a test opens is disposed before its database is dropped (or at the end of the
+# test that opened it): PostgreSQL connections left to the garbage collector raise ResourceWarning
+# in whichever later test happens to collect them (warnings are errors here).
+_OPENED: list[Database] = []
+_database_init = Database.__init__
+
+
+def _tracked_init(self: Database, *args: Any, **kwargs: Any) -> None:
+    _database_init(self, *args, **kwargs)
+    _OPENED.append(self)
+
+
+Database.__init__ = _tracked_init  # type: ignore[method-assign]
+
+
+def dispose_opened(url: str | None = None, since: int = 0) -> None:
+    """Dispose the Databases opened on `url` (any url: None) from index `since` on."""
+    keep = _OPENED[:since]
+    for db in _OPENED[since:]:
+        if url is None or db.url == url:
+            db.dispose()
+        else:
+            keep.append(db)
+    _OPENED[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    # Databases opened by the test body itself (apps, restarted engines) live no longer than it.
+    since = len(_OPENED)
+    yield
+    dispose_opened(since=since)
+
+
+class Databases:
+    """Test databases, migrated and seeded once: each new one is a copy of a template.
+
+    Migrating and seeding a database takes ~1.2 s; copying the template's file (SQLite) or
+    `CREATE DATABASE … TEMPLATE` (PostgreSQL) takes milliseconds, and the suite makes ~100.
+    `empty()` gives a database with no tables, for tests of the first start itself."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.count = 0
+        self._template: str | None = None
+        self._admin = None
+        self.created: list[str] = []  # PostgreSQL names, dropped at the end of the session
+
+    def _name(self, label: str) -> str:
+        self.count += 1
+        return f"jiuye_t_{os.getpid()}_{self.count}_{re.sub(r'[^a-z0-9]', '', label.lower())[:20]}"
+
+    def admin(self):
+        if self._admin is None:
+            self._admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        return self._admin
+
+    def _pg_create(self, name: str, template: str | None = None) -> str:
+        with self.admin().connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        self.created.append(name)
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def empty(self, label: str = "db") -> str:
+        if ON_POSTGRES:
+            return self._pg_create(self._name(label))
+        self.count += 1
+        return f"sqlite:///{self.folder / f'{self.count}-{label}.db'}"
+
+    def template(self) -> str:
+        if self._template is None:
+            url = self.empty("template")
+            db = Database(url).init()
+            db.dispose()  # PostgreSQL copies a template only while nobody is connected to it
+            self._template = url
+        return self._template
+
+    def new(self, label: str = "db") -> str:
+        """A migrated database holding the bundled pack, as a first start leaves it."""
+        template = self.template()
+        if ON_POSTGRES:
+            return self._pg_create(self._name(label), template.rsplit("/", 1)[1])
+        self.count += 1
+        path = self.folder / f"{self.count}-{label}.db"
+        # the template was closed cleanly, so its WAL is checkpointed into the main file
+        shutil.copyfile(template.split("///", 1)[1], path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        dispose_opened(url)
+        name = url.rsplit("/", 1)[1]
+        if ON_POSTGRES and name in self.created:
+            with self.admin().connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self.created.remove(name)
+
+    def drop_leftovers(self) -> None:
+        """Drop the databases of earlier runs that were killed before their teardown."""
+        with self.admin().connect() as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'jiuye_t_%'")).scalars()
+            for name in list(names):
+                pid = int(name.split("_")[2]) if name.split("_")[2].isdigit() else 0
+                if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        dispose_opened()
+        for name in list(self.created):
+            self.drop(f"/{name}")
+        if self._admin is not None:
+            self._admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def database(db_path: Path) -> Database:
-    return Database(f"sqlite:///{db_path}").init()
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Databases:
+    factory = Databases(tmp_path_factory.mktemp("databases"))
+    if ON_POSTGRES:
+        try:
+            with factory.admin().connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the run was asked for PostgreSQL: not reaching it is an error
+            pytest.exit(f"JIUYE_TEST_DATABASE_URL={TEST_DATABASE_URL} is not reachable: {exc}", returncode=3)
+        factory.drop_leftovers()
+    yield factory
+    factory.close()
+
+
+@pytest.fixture()
+def new_db_url(databases: Databases):
+    """A function that returns the URL of a new seeded database (dropped after the test)."""
+    made: list[str] = []
+
+    def make(label: str = "db", *, empty: bool = False) -> str:
+        url = databases.empty(label) if empty else databases.new(label)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        databases.drop(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(databases: Databases) -> str:
+    """The session's shared database (seeded once; tests that change data use their own)."""
+    return databases.new("shared")
+
+
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Database:
+    return Database(database_url).init()
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +222,8 @@ def engine(database: Database) -> Engine:
 
 
 @pytest.fixture()
-def fresh_db(tmp_path: Path) -> Database:
-    db = Database(f"sqlite:///{tmp_path / 'fresh.db'}").init()
+def fresh_db(new_db_url) -> Database:
+    db = Database(new_db_url("fresh")).init()
     yield db
     db.dispose()
 
@@ -85,10 +234,10 @@ def fresh_engine(fresh_db: Database) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def app(db_path: Path):
+def app(database_url: str):
     from webhooks import create_app
 
-    return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_path}", "TODAY": TODAY.isoformat(),
+    return create_app({"TESTING": True, "DATABASE_URL": database_url, "TODAY": TODAY.isoformat(),
                        "SECRET_KEY": "test", "API_KEYS": f"partner:{API_KEY}"})
 
 
@@ -104,11 +253,13 @@ def api_headers() -> dict[str, str]:
 
 
 @pytest.fixture()
-def fresh_app(tmp_path: Path):
+def fresh_app(new_db_url):
     from webhooks import create_app
 
-    return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-                       "TODAY": TODAY.isoformat(), "SECRET_KEY": "test"})
+    app = create_app({"TESTING": True, "DATABASE_URL": new_db_url("app"),
+                      "TODAY": TODAY.isoformat(), "SECRET_KEY": "test"})
+    yield app
+    app.extensions["jiuye.db"].dispose()
 
 
 @pytest.fixture()

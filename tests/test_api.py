@@ -52,7 +52,13 @@ def test_wrong_method_and_unknown_route(client):
 
 
 def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    from knowledge.db import SCHEMA_HEAD
+
+    r = client.get("/healthz")
+    body = r.get_json()
+    assert r.status_code == 200 and body["status"] == "ok" and body["failed"] == []
+    assert body["database"] == {"ok": True, "backend": "sqlite"}
+    assert body["schema"] == {"revision": SCHEMA_HEAD, "head": SCHEMA_HEAD, "current": True}
 
 
 def test_requests_without_user_or_cookie_do_not_share_a_conversation(client):

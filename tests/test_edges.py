@@ -114,7 +114,12 @@ def test_a_database_that_is_down_is_a_503_with_retry_after(tmp_path):
     assert r.headers["Retry-After"] == "5" and "稍后" in r.get_json()["error"]
     page = client.get("/policies", headers={"Accept": "text/html"})
     assert page.status_code == 503 and "稍后" in page.get_data(as_text=True)
-    assert client.get("/healthz").status_code == 503
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    body = health.get_json()
+    assert body["status"] == "error" and body["failed"] == ["database"]
+    assert body["database"]["ok"] is False and body["database"]["backend"] == "postgresql"
+    assert "5119" not in health.get_data(as_text=True)  # the database's address is never shown
 
 
 @pytest.mark.postgres

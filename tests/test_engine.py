@@ -8,7 +8,6 @@ from bot.cli import evaluate
 from bot.engine import Engine
 from bot.reply import KINDS, Incoming
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def ask(engine, text, user="t-user"):
@@ -157,9 +156,8 @@ def test_staff_edit_reaches_answers_at_once(fresh_engine, fresh_db):
     assert "1100元" in after.reply and "1000元" not in after.reply
 
 
-@pytest.mark.skipif(not (SHARED / "eval" / "dev.jsonl").exists(), reason="shared/eval/dev.jsonl not present")
 def test_dev_set_accuracy_stays_above_90_percent(engine):
-    rows = [json.loads(l) for l in (SHARED / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if l]
+    rows = [json.loads(l) for l in (Path(__file__).parent / "data" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if l]
     report, misses = evaluate(engine, rows)
     right, total = report["overall"]
     assert right / total >= 0.90, misses

@@ -27,10 +27,10 @@ TODAY = "2026-11-27"
 
 
 @pytest.fixture(scope="module")
-def module_engine(tmp_path_factory):
+def module_engine(databases):
     """One engine on its own database for this module's tests (each uses its own users): building
     a database and a matcher per test would cost seconds each."""
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('robust') / 'robust.db'}").init()
+    db = Database(databases.new("robust")).init()
     yield Engine(db, {"TODAY": TODAY})
     db.dispose()
 

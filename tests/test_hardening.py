@@ -50,33 +50,33 @@ def test_the_full_answer_page_needs_no_inline_style(client, any_faq_id):
     assert "<style" not in html and 'style="' not in html and "answer.css" in html
 
 
-def make(tmp_path, **config):
+def make(new_db_url, **config):
     from webhooks import create_app
 
-    return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}", "SECRET_KEY": "test",
+    return create_app({"TESTING": True, "DATABASE_URL": new_db_url("h"), "SECRET_KEY": "test",
                        **config})
 
 
-def test_hsts_is_sent_over_https_when_configured(tmp_path):
-    app = make(tmp_path, HSTS_SECONDS=31536000)
+def test_hsts_is_sent_over_https_when_configured(new_db_url):
+    app = make(new_db_url, HSTS_SECONDS=31536000)
     client = app.test_client()
     assert client.get("/policies", base_url="https://jiuye.test/").headers["Strict-Transport-Security"] \
         == "max-age=31536000"
     assert "Strict-Transport-Security" not in client.get("/policies").headers
 
 
-def test_behind_one_proxy_https_is_recognised_and_the_cookie_is_secure(tmp_path):
+def test_behind_one_proxy_https_is_recognised_and_the_cookie_is_secure(new_db_url):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "jiuye.test"}
-    trusting = make(tmp_path, PROXY_FIX=1, HSTS_SECONDS=600).test_client()
+    trusting = make(new_db_url, PROXY_FIX=1, HSTS_SECONDS=600).test_client()
     r = trusting.get("/", headers=forwarded)
     assert "Secure" in r.headers["Set-Cookie"] and r.headers["Strict-Transport-Security"] == "max-age=600"
     # without PROXY_FIX the same headers are anyone's to send: not trusted
-    plain = make(tmp_path).test_client().get("/", headers=forwarded)
+    plain = make(new_db_url).test_client().get("/", headers=forwarded)
     assert "Secure" not in plain.headers["Set-Cookie"]
 
 
-def test_behind_a_proxy_rate_limits_see_the_clients_address(tmp_path):
-    app = make(tmp_path, PROXY_FIX=1, RATELIMIT_ENABLED=True, RATELIMIT_ADDRESS="2/minute")
+def test_behind_a_proxy_rate_limits_see_the_clients_address(new_db_url):
+    app = make(new_db_url, PROXY_FIX=1, RATELIMIT_ENABLED=True, RATELIMIT_ADDRESS="2/minute")
     client = app.test_client()
     one = {"X-Forwarded-For": "203.0.113.1"}
     assert [client.get("/policies", headers=one).status_code for _ in range(3)] == [200, 200, 429]

@@ -156,20 +156,20 @@ def test_key_settings_are_read_as_documented():
     assert len(digest("x")) == 32
 
 
-def test_a_malformed_key_setting_refuses_every_key_and_says_so(tmp_path, caplog):
+def test_a_malformed_key_setting_refuses_every_key_and_says_so(new_db_url, caplog):
     from webhooks import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}", "API_KEYS": "k" * 300})
+    app = create_app({"TESTING": True, "DATABASE_URL": new_db_url("k"), "API_KEYS": "k" * 300})
     assert "API_KEYS" in caplog.text
     r = app.test_client().post("/api/v1/ask", json={"text": "你好", "user": "u"},
                                headers={"Authorization": "Bearer " + "k" * 300})
     assert r.status_code == 401
 
 
-def test_a_short_key_works_and_the_start_warns(tmp_path, caplog):
+def test_a_short_key_works_and_the_start_warns(new_db_url, caplog):
     from webhooks import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}", "API_KEYS": "testkey"})
+    app = create_app({"TESTING": True, "DATABASE_URL": new_db_url("k"), "API_KEYS": "testkey"})
     assert "can be guessed" in caplog.text
     client = app.test_client()
     first = client.post("/api/v1/ask", json={"text": "见习补贴多少", "user": "u"}, headers={"Authorization": "Bearer testkey"})

@@ -5,16 +5,18 @@ from datetime import date as dt_date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from knowledge.db import SCHEMA_HEAD, Database
 from knowledge.pack import export, read_pack
 from knowledge.parameters import Parameters, placeholders
+from knowledge.plan import read_plan
 from knowledge.service import citation, load_snapshot
 
 
 
 def _shared() -> Path:
-    """../shared beside the repository (a worktree may sit one folder deeper)."""
+    """../shared beside the repository (a worktree may sit one folder deeper): optional extras only."""
     here = Path(__file__).resolve()
     for parent in here.parents[1:4]:
         if (parent / "shared" / "policy").is_dir():
@@ -23,11 +25,12 @@ def _shared() -> Path:
 
 
 SHARED = _shared()
+DATA = Path(__file__).resolve().parent / "data"
 
 CLAUSE_IDS = ["I", *map(str, range(1, 23)), "III.1", "III.2", "III.3", "III.4"]
-PLAN_FILE = SHARED / "policy" / "sunan-employment-plan.txt"
-needs_plan = pytest.mark.skipif(not PLAN_FILE.exists(), reason="../shared/policy not present")
-PLAN = PLAN_FILE.read_text(encoding="utf-8") if PLAN_FILE.exists() else ""
+# The plan's text travels inside the pack (knowledge/data/plan/): every check below runs on a
+# clone that stands alone.
+PLAN = read_plan().text
 PACK = read_pack()
 
 
@@ -35,7 +38,6 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-@needs_plan
 def test_every_clause_with_original_text_and_offices():
     clauses = {c["id"]: c for c in PACK["clauses"]}
     assert list(clauses) == CLAUSE_IDS
@@ -48,7 +50,6 @@ def test_every_clause_with_original_text_and_offices():
             assert office in PLAN or office == "县政府", office
 
 
-@needs_plan
 def test_every_parameter_cites_a_clause_and_the_plans_words():
     params = PACK["parameters"]
     for name, spec in params.items():
@@ -58,6 +59,24 @@ def test_every_parameter_cites_a_clause_and_the_plans_words():
             assert squash(part) in squash(PLAN), f"{name}: quote not in the plan: {part}"
         assert spec["values"], name
     Parameters.from_mapping(params)  # units valid, windows parse
+
+
+def test_the_bundled_plan_is_the_published_text_with_its_title():
+    plan = read_plan()
+    meta = yaml.safe_load((DATA.parent.parent / "knowledge/data/plan/source.yaml").read_text(encoding="utf-8"))
+    assert plan.sha256 == meta["sha256"], "the bundled plan changed: a policy source is not edited by hand"
+    assert squash(plan.title) in squash(plan.text[:200])
+    assert plan.issued is None  # the text gives no issue date, so the pack states none
+    assert plan.effective_from == dt_date(2019, 1, 1) and "从2019年1月1日起" in plan.text
+    for clause in ("1.大力发展实体经济扩大就业容量", "22.", "（四）引导企业等各方履行社会责任"):
+        assert clause in plan.text
+
+
+@pytest.mark.skipif(not (SHARED / "policy" / "sunan-employment-plan.txt").exists(),
+                    reason="../shared/policy not beside the repository (optional)")
+def test_the_bundled_plan_equals_the_shared_copy():
+    assert (SHARED / "policy" / "sunan-employment-plan.txt").read_bytes() == \
+        (DATA.parent.parent / "knowledge/data/plan/sunan-employment-plan.txt").read_bytes()
 
 
 def test_at_least_200_faq_entries_covering_every_clause():
@@ -92,7 +111,6 @@ def test_rendered_answers_are_short(engine):
     assert not long
 
 
-@needs_plan
 def test_directory_has_every_named_office_and_no_invented_numbers():
     offices = PACK["offices"]["offices"]
     names = {o["name"] for o in offices}
@@ -100,7 +118,7 @@ def test_directory_has_every_named_office_and_no_invented_numbers():
         for office in c["lead_offices"]:
             assert office in names, office
     townships = [l.split(",")[1].strip('"') for l in
-                 (SHARED / "data" / "sunan-townships.csv").read_text(encoding="utf-8").splitlines()[1:] if l]
+                 (DATA / "sunan-townships.csv").read_text(encoding="utf-8").splitlines()[1:] if l]
     known = names | {a for o in offices for a in o.get("aliases") or []}
     for t in townships:
         assert any(t in n for n in known), t
@@ -111,11 +129,11 @@ def test_directory_has_every_named_office_and_no_invented_numbers():
             assert not o.get("phone") and not o.get("address") and not o.get("hours"), o["name"]
 
 
-def test_seed_then_export_then_seed_loses_nothing(fresh_db, tmp_path: Path):
+def test_seed_then_export_then_seed_loses_nothing(fresh_db, tmp_path: Path, new_db_url):
     with fresh_db.session() as s:
         before = load_snapshot(s)
         export(s, tmp_path / "pack")
-    again = Database(f"sqlite:///{tmp_path / 'again.db'}", data_dir=tmp_path / "pack").init()
+    again = Database(new_db_url("again", empty=True), data_dir=tmp_path / "pack").init()
     with again.session() as s:
         after = load_snapshot(s)
     assert after.clauses == before.clauses

@@ -3,9 +3,6 @@ script in and out, other scripts, digits, "for me" lists, plain-language dialogu
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -318,22 +315,24 @@ def test_the_language_is_kept_on_every_channel(app, client, api_headers):
 
 
 # ------------------------------------------------------------------------------ command line
-def cli(args, tmp_path):
-    env = dict(os.environ, JIUYE_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
-    env.pop("JIUYE_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=120)
+def cli(argv, monkeypatch, capsys, stdin: str = "") -> tuple[int, str]:
+    """`python -m bot …` in this process (tests/test_cli.py runs the entry point itself)."""
+    import io
+
+    from bot.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(argv)
+    return code, capsys.readouterr().out
 
 
-def test_bot_ask_answers_mongolian_script(tmp_path):
+def test_bot_ask_answers_mongolian_script(new_db_url, monkeypatch, capsys):
+    monkeypatch.setenv("JIUYE_DATABASE_URL", new_db_url("cli"))
     lines = "\n".join([GREETING, "ᠠᠵᠢᠯ", "ᠲᠡᠳᠬᠦᠮᠵᠢ", "ᠬᠡᠯᠡ"]) + "\n"
-    env = dict(os.environ, JIUYE_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
-    env.pop("JIUYE_CONFIG", None)
-    out = subprocess.run([sys.executable, "-m", "bot", "ask", "--jsonl"], input=lines, capture_output=True, text=True,
-                         cwd=ROOT, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    replies = [json.loads(line) for line in out.stdout.splitlines()]
+    code, out = cli(["ask", "--jsonl"], monkeypatch, capsys, lines)
+    assert code == 0
+    replies = [json.loads(line) for line in out.splitlines()]
     assert [r["locale"] for r in replies] == ["mn"] * 4
     assert all(has_mong(r["reply"]) for r in replies)
-    single = cli(["bot", "ask", "ᠲᠡᠳᠬᠦᠮᠵᠢ"], tmp_path)
-    assert single.returncode == 0 and has_mong(single.stdout)
+    code, single = cli(["ask", "ᠲᠡᠳᠬᠦᠮᠵᠢ"], monkeypatch, capsys)
+    assert code == 0 and has_mong(single)

@@ -15,10 +15,10 @@ KEY = "limit-partner-key-0123456789"
 
 
 @pytest.fixture()
-def limited_app(tmp_path):
+def limited_app(new_db_url):
     from webhooks import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'rl.db'}", "TODAY": "2026-11-27",
+    app = create_app({"TESTING": True, "DATABASE_URL": new_db_url("rl"), "TODAY": "2026-11-27",
                       "SECRET_KEY": "test", "API_KEYS": f"lim:{KEY}", "RATELIMIT_ENABLED": True,
                       "RATELIMIT_VISITOR": "3/minute", "RATELIMIT_ADDRESS": "8/minute",
                       "RATELIMIT_API_KEY": "5/minute", "RATELIMIT_WECHAT_USER": "2/minute"})

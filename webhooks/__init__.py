@@ -43,6 +43,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if isinstance(hosts, str):
         hosts = hosts.split(",")
     app.config["TRUSTED_HOSTS"] = [str(h).strip() for h in hosts or [] if str(h).strip()] or None
+    from . import logs
+
+    logs.init_app(app)  # first: the warnings below are formatted as configured, and every request gets an id
     try:
         weak = Keyring.from_settings(app.config).weak
         if weak:
@@ -61,8 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from . import api, errors, hardening, housekeeping, ratelimit
+    from . import api, errors, hardening, housekeeping, metrics, ratelimit
 
+    metrics.init_app(app)
     errors.init_app(app)
     hardening.init_app(app)
     ratelimit.init_app(app)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from bot.engine import Engine
 from knowledge.db import Database
@@ -11,11 +11,12 @@ from knowledge.runtime import Knowledge
 
 
 def init_app(app: Flask) -> None:
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"], auto_migrate=bool(app.config.get("AUTO_MIGRATE", True)))
     app.extensions["jiuye.db"] = database
     app.extensions["jiuye.engine"] = None
     app.extensions["jiuye.knowledge"] = None
     app.cli.add_command(init_db_command)
+    app.cli.add_command(db_group)
     app.cli.add_command(export_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -45,13 +46,52 @@ def get_engine() -> Engine:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the tables and load the bundled knowledge pack (if empty)."""
     get_db()
     click.echo("database ready")
 
 
+@click.group("db", cls=AppGroup)
+def db_group() -> None:
+    """The database schema: upgrade it (a deployment step), or see where it stands."""
+
+
+def _database() -> Database:
+    return current_app.extensions["jiuye.db"]
+
+
+@db_group.command("upgrade")
+def db_upgrade_command() -> None:
+    """Migrate the schema to this code's revision and load or merge the bundled knowledge pack.
+
+    Run once per deployment, before the workers start (several workers on one database must not
+    each migrate it). Safe to run again: an up-to-date database is left as it is."""
+    from knowledge.db import SchemaError
+
+    database = _database()
+    try:
+        before, after = database.upgrade()
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"database ({database.backend}) schema: {before or 'empty'} -> {after}; knowledge pack loaded")
+
+
+@db_group.command("current")
+def db_current_command() -> None:
+    """Print the database's schema revision and this code's; exit 1 when they differ."""
+    from knowledge.db import SCHEMA_HEAD
+
+    revision, problem = _database().schema_status()
+    click.echo(f"database: {revision or 'empty'}  code: {SCHEMA_HEAD}")
+    if problem:
+        click.echo(problem, err=True)
+        raise SystemExit(1)
+
+
 @click.command("export-pack")
+@with_appcontext
 @click.argument("directory", type=click.Path(file_okay=False))
 def export_command(directory: str) -> None:
     """Write the knowledge pack (with staff edits) to DIRECTORY as YAML."""

@@ -11,6 +11,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from knowledge.db import SchemaError
+
 # Errors of a database that is down, restarting or overloaded: transient, not a bug.
 DATABASE_DOWN = (OperationalError, PoolTimeout)
 RETRY_AFTER_SECONDS = 5
@@ -93,6 +95,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unhandled(exc: Exception):  # noqa: ANN202
+        if isinstance(exc, SchemaError):  # a deployment left out `db upgrade`: not a bug here, not transient
+            app.logger.error("database schema: %s", exc)
+            return http_error(database_down())
         if is_database_down(exc):
             app.logger.warning("database unavailable on %s: %s", request.path, exc.__class__.__name__)
             return http_error(database_down())

@@ -39,10 +39,10 @@ log = logging.getLogger(__name__)
 EXTENSION = "jiuye.ratelimit"
 SCOPES = {"address": "RATELIMIT_ADDRESS", "visitor": "RATELIMIT_VISITOR", "api_key": "RATELIMIT_API_KEY",
           "wechat_user": "RATELIMIT_WECHAT_USER"}
-# Endpoints no address limit applies to: the static files, the health check (monitors poll it),
-# and the WeChat endpoint, whose few server addresses carry every follower (limited per
+# Endpoints no address limit applies to: the static files, the health check and the metrics
+# (monitors poll them; /metrics answers allowed addresses only), and the WeChat endpoint, whose few server addresses carry every follower (limited per
 # follower inside the view).
-EXEMPT_ENDPOINTS = {"static", "api.healthz", "wechat.receive", "wechat.verify"}
+EXEMPT_ENDPOINTS = {"static", "api.healthz", "metrics", "wechat.receive", "wechat.verify"}
 
 
 class Limiter:

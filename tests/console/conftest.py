@@ -5,7 +5,6 @@ Passwords and names here are test data only.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -35,9 +34,9 @@ def add_accounts(app) -> None:
 
 
 @pytest.fixture()
-def capp(tmp_path: Path):
-    """A fresh app (own SQLite file) with accounts test-admin / test-editor / test-viewer."""
-    app = make_app(f"sqlite:///{tmp_path / 'console.db'}")
+def capp(new_db_url):
+    """A fresh app (own database) with accounts test-admin / test-editor / test-viewer."""
+    app = make_app(new_db_url("console"))
     add_accounts(app)
     yield app
     app.extensions["jiuye.db"].dispose()

@@ -29,11 +29,11 @@ if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
+def live(databases):
     """The app on 127.0.0.1 with a little history: questions, a callback, an edit."""
     from werkzeug.serving import make_server
 
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('console-live') / 'live.db'}")
+    app = make_app(databases.new("console-live"))
     add_accounts(app)
     client = app.test_client()
     for i, q in enumerate(["见习补贴每人每月多少", "测试问题牦牛毛线怎么卖", "测试问题牦牛毛线咋卖", "创业贷款最多贷多少",

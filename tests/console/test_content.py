@@ -42,9 +42,9 @@ def faq_form(console: Console, faq_id: str, **changes) -> dict:
 
 
 @pytest.fixture()
-def two_workers(tmp_path: Path):
-    """Two apps on one database file, as two gunicorn workers: edit in one, ask the other."""
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+def two_workers(new_db_url):
+    """Two apps on one database, as two gunicorn workers: edit in one, ask the other."""
+    url = new_db_url("two")
     a, b = make_app(url), make_app(url)
     add_accounts(a)
     yield a, b
@@ -253,10 +253,10 @@ def test_inbox_groups_questions_and_each_action_works(capp):
 SCRIPT = "<script>alert(1)</script> ]]> 测试"
 
 
-def test_markup_in_an_answer_is_shown_as_text_in_console_api_and_wechat(tmp_path: Path):
+def test_markup_in_an_answer_is_shown_as_text_in_console_api_and_wechat(new_db_url):
     from webhooks.wechat.simulator import WeChatSimulator
 
-    app = make_app(f"sqlite:///{tmp_path / 'x.db'}",
+    app = make_app(new_db_url("x"),
                    WECHAT={"TOKEN": "123456", "APP_ID": "wx49f0ab532d5d035a", "APP_SECRET": "",
                            "ENCODING_AES_KEY": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",
                            "REPLY_DEADLINE_SECONDS": 30, "STALE_AFTER_SECONDS": 60})
@@ -276,7 +276,7 @@ def test_markup_in_an_answer_is_shown_as_text_in_console_api_and_wechat(tmp_path
     app.extensions["jiuye.db"].dispose()
 
 
-def test_export_then_reseed_of_an_edited_database_loses_nothing(capp, tmp_path: Path):
+def test_export_then_reseed_of_an_edited_database_loses_nothing(capp, tmp_path: Path, new_db_url):
     from knowledge.db import Database
     from knowledge.models import Callback, Faq, Office, Procedure, Setting
     from knowledge.service import StaffService, load_snapshot
@@ -307,7 +307,7 @@ def test_export_then_reseed_of_an_edited_database_loses_nothing(capp, tmp_path: 
     assert r.status_code == 200 and r.mimetype == "application/zip"
     folder = tmp_path / "pack"
     zipfile.ZipFile(io.BytesIO(r.data)).extractall(folder)
-    again = Database(f"sqlite:///{tmp_path / 'again.db'}", data_dir=folder).init()
+    again = Database(new_db_url("again", empty=True), data_dir=folder).init()
     with again.session() as s:
         after = load_snapshot(s)
         assert {f.id: (f.enabled, f.answer, f.question) for f in s.scalars(select(Faq))} == before_faqs

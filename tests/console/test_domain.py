@@ -100,9 +100,9 @@ def _set_answer(folder: Path, faq_id: str, answer: str) -> None:
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def test_a_newer_bundled_pack_is_merged_on_start_and_staff_edits_are_kept_for_review(tmp_path: Path):
+def test_a_newer_bundled_pack_is_merged_on_start_and_staff_edits_are_kept_for_review(tmp_path: Path, new_db_url):
     pack = _pack_copy(tmp_path)
-    url = f"sqlite:///{tmp_path / 'merge.db'}"
+    url = new_db_url("merge", empty=True)
     db = Database(url, data_dir=pack).init()
     with db.session() as s:
         ids = [f.id for f in s.scalars(select(Faq).order_by(Faq.sort))]

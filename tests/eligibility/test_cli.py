@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def shared_db(tmp_path_factory):
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('cli') / 'cli.db'}").init()
+def shared_db(databases):
+    db = Database(databases.new("elig-cli")).init()
     yield db
     db.dispose()
 
@@ -32,8 +32,8 @@ def cli_db(shared_db, monkeypatch):
 
 
 @pytest.fixture()
-def own_db(tmp_path, monkeypatch):
-    db = Database(f"sqlite:///{tmp_path / 'own.db'}").init()
+def own_db(new_db_url, monkeypatch):
+    db = Database(new_db_url("own")).init()
     monkeypatch.setenv("JIUYE_DATABASE_URL", db.url)
     monkeypatch.setenv("JIUYE_TODAY", "2026-11-27")
     yield db
@@ -107,6 +107,7 @@ def test_cli_reads_the_database_so_staff_overrides_apply(own_db, capsys):
     assert out["amount"] == 36000  # the override takes effect on its date
 
 
+@pytest.mark.processes
 def test_module_entry_point_and_exit_code(cli_db):
     env = dict(os.environ)
     ok = subprocess.run([sys.executable, "-m", "eligibility", "calc", "startup_loan", "--json",

@@ -269,6 +269,7 @@ def test_the_result_fits_one_wechat_bubble(engine, calc, answers):
     assert {"url": f"/calc/{calc}", "title": reply.links[0]["title"]} in reply.links
 
 
+@pytest.mark.processes
 def test_eligibility_never_imports_flask_or_bot():
     code = "import sys, eligibility, eligibility.dialogue, eligibility.cli; " \
            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'bot', 'webhooks')))"

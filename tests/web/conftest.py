@@ -28,14 +28,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live_server(app, tmp_path_factory: pytest.TempPathFactory):
+def live_server(app, databases):
     """The whole app on http://127.0.0.1:<free port>/ with its own fresh database ("today" as `app`'s)."""
     from werkzeug.serving import make_server
 
     from webhooks import create_app
 
-    db = tmp_path_factory.mktemp("live") / "live.db"
-    live = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db}", "TODAY": app.config["TODAY"],
+    live = create_app({"TESTING": True, "DATABASE_URL": databases.new("live"), "TODAY": app.config["TODAY"],
                        "SECRET_KEY": "test"})
     with live.app_context():  # build the engine (matcher index) before the first page asks
         from webhooks.db import get_engine

@@ -320,10 +320,10 @@ def test_standards_lists_every_figure_and_marks_expired_windows(client, snap):
     assert "15万元" in text and "300万元" in text
 
 
-def test_standards_follow_the_engine_clock(tmp_path):
+def test_standards_follow_the_engine_clock(new_db_url):
     from webhooks import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "TODAY": "2019-06-01"})
+    app = create_app({"TESTING": True, "DATABASE_URL": new_db_url("c"), "TODAY": "2019-06-01"})
     r = app.test_client().get("/standards")
     text = text_of(r.get_data(as_text=True))
     assert r.status_code == 200 and "2019年6月1日" in text
@@ -358,11 +358,11 @@ def test_complaint_hotline_is_12345_until_staff_set_one(client, fresh_app):
     assert 'href="tel:0936-1234567"' in html and "待公布" not in text_of(html)
 
 
-def test_poster_has_a_qr_code_for_a_trusted_host(tmp_path):
+def test_poster_has_a_qr_code_for_a_trusted_host(new_db_url):
     from webhooks import create_app
     from webhooks.web.poster import qr_svg
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+    app = create_app({"TESTING": True, "DATABASE_URL": new_db_url("p"),
                       "TRUSTED_HOSTS": "jiuye.test"})
     client = app.test_client()
     html = main_of(client.get("/poster", base_url="http://jiuye.test/").get_data(as_text=True))
@@ -377,10 +377,10 @@ def test_poster_has_a_qr_code_for_a_trusted_host(tmp_path):
     assert client.get("/poster", base_url="http://evil.example/").status_code == 400  # Flask's TRUSTED_HOSTS
 
 
-def test_poster_uses_public_base_url(tmp_path):
+def test_poster_uses_public_base_url(new_db_url):
     from webhooks import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+    app = create_app({"TESTING": True, "DATABASE_URL": new_db_url("p"),
                       "PUBLIC_BASE_URL": "https://jiuye.example.gov.cn"})
     html = app.test_client().get("/poster").get_data(as_text=True)
     assert "https://jiuye.example.gov.cn/" in html and "localhost" not in html

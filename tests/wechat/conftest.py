@@ -51,9 +51,9 @@ def warm(app):
 
 
 @pytest.fixture(scope="session")
-def wechat_app(tmp_path_factory: pytest.TempPathFactory):
+def wechat_app(databases):
     """One app with a configured account for the read-only-ish tests (users and MsgIds are unique)."""
-    app = warm(make_app(f"sqlite:///{tmp_path_factory.mktemp('wechat') / 'wechat.db'}"))
+    app = warm(make_app(databases.new("wechat")))
     yield app
     app.extensions["jiuye.db"].dispose()
 

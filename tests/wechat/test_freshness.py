@@ -44,9 +44,9 @@ def encrypted_delivery(sim: WeChatSimulator, inner: bytes, timestamp: str | None
 
 
 @pytest.fixture()
-def safe_app(tmp_path):
+def safe_app(new_db_url):
     """An account as configured in production: an AES key and no MODE, so safe mode."""
-    app = warm(make_app(f"sqlite:///{tmp_path / 'safe.db'}", MODE=""))
+    app = warm(make_app(new_db_url("safe"), MODE=""))
     yield app
     app.extensions["jiuye.db"].dispose()
 
@@ -123,10 +123,10 @@ def test_with_an_aes_key_the_default_is_safe_mode_and_a_plain_delivery_is_refuse
 
 
 @pytest.mark.parametrize("mode", ["safe", "compatible"])
-def test_plain_fields_beside_encrypt_are_never_read_when_a_key_is_set(tmp_path, mode):
+def test_plain_fields_beside_encrypt_are_never_read_when_a_key_is_set(new_db_url, mode):
     """Compatible-mode bodies carry plain fields beside Encrypt; nothing signs them, so a forger
     could put another sender or another text there. Only the decrypted XML counts."""
-    app = warm(make_app(f"sqlite:///{tmp_path / 'm.db'}", MODE=mode))
+    app = warm(make_app(new_db_url("m"), MODE=mode))
     try:
         sim = WeChatSimulator(app, aes=True)
         genuine = text_body(sim.user, "见习补贴一个月多少", 6660001)
@@ -140,8 +140,8 @@ def test_plain_fields_beside_encrypt_are_never_read_when_a_key_is_set(tmp_path, 
         app.extensions["jiuye.db"].dispose()
 
 
-def test_plain_mode_reads_the_plain_fields(tmp_path):
-    app = warm(make_app(f"sqlite:///{tmp_path / 'p.db'}", MODE="plain", ENCODING_AES_KEY=""))
+def test_plain_mode_reads_the_plain_fields(new_db_url):
+    app = warm(make_app(new_db_url("p"), MODE="plain", ENCODING_AES_KEY=""))
     try:
         sim = WeChatSimulator(app)
         assert sim.settings.mode == "plain" and "第12条" in sim.send_text("见习补贴一个月多少").text

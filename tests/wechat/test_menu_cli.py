@@ -63,14 +63,14 @@ def test_menu_print_warns_about_relative_urls(runner):
     assert "not absolute" in result.stderr
 
 
-def _push_app(tmp_path, base_url: str, secret: str):
-    app = make_app(f"sqlite:///{tmp_path / 'menu.db'}", APP_SECRET=secret, API_BASE_URL=base_url)
+def _push_app(new_db_url, base_url: str, secret: str):
+    app = make_app(new_db_url("menu"), APP_SECRET=secret, API_BASE_URL=base_url)
     app.config["PUBLIC_BASE_URL"] = "https://jiuye.example.gov.cn"
     return app
 
 
-def test_menu_push_fetches_a_token_then_creates_the_menu(tmp_path, fake_wechat_api):
-    app = _push_app(tmp_path, fake_wechat_api.base_url, "s3cret")
+def test_menu_push_fetches_a_token_then_creates_the_menu(new_db_url, fake_wechat_api):
+    app = _push_app(new_db_url, fake_wechat_api.base_url, "s3cret")
     result = app.test_cli_runner().invoke(args=["wechat", "menu", "--push"])
     assert result.exit_code == 0, result.output
     assert "menu pushed" in result.output
@@ -81,22 +81,22 @@ def test_menu_push_fetches_a_token_then_creates_the_menu(tmp_path, fake_wechat_a
     assert fake_wechat_api.menus == [menu.to_wechat(menu.load(), "https://jiuye.example.gov.cn")]
 
 
-def test_menu_push_with_a_wrong_secret_reports_wechats_error(tmp_path, fake_wechat_api):
-    app = _push_app(tmp_path, fake_wechat_api.base_url, "wrong")
+def test_menu_push_with_a_wrong_secret_reports_wechats_error(new_db_url, fake_wechat_api):
+    app = _push_app(new_db_url, fake_wechat_api.base_url, "wrong")
     result = app.test_cli_runner().invoke(args=["wechat", "menu", "--push"])
     assert result.exit_code == 1
     assert "40001" in result.output and not fake_wechat_api.menus
 
 
-def test_menu_push_to_an_unreachable_api_is_a_clear_error(tmp_path, monkeypatch):
+def test_menu_push_to_an_unreachable_api_is_a_clear_error(new_db_url, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    app = _push_app(tmp_path, "http://127.0.0.1:9/cgi-bin/", "s3cret")
+    app = _push_app(new_db_url, "http://127.0.0.1:9/cgi-bin/", "s3cret")
     result = app.test_cli_runner().invoke(args=["wechat", "menu", "--push"])
     assert result.exit_code == 1 and "cannot reach" in result.output
 
 
-def test_menu_push_without_secret_uses_the_null_client(tmp_path):
-    app = _push_app(tmp_path, "http://127.0.0.1:9/cgi-bin/", "")
+def test_menu_push_without_secret_uses_the_null_client(new_db_url):
+    app = _push_app(new_db_url, "http://127.0.0.1:9/cgi-bin/", "")
     assert isinstance(api_for(WeChatSettings.from_config(app.config)), NullWeChatApi)
     result = app.test_cli_runner().invoke(args=["wechat", "menu", "--push"])
     assert result.exit_code == 1 and "APP_SECRET" in result.output
@@ -114,11 +114,11 @@ def test_menu_yaml_is_plain_data():
 
 
 # -- simulator -------------------------------------------------------------------------------
-def test_simulate_command_prints_the_decoded_reply(tmp_path):
+def test_simulate_command_prints_the_decoded_reply(new_db_url):
     from webhooks import create_app
 
     # No account configured (only the tests' generous deadline): the simulator makes up a Token.
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'sim.db'}", "TODAY": TODAY,
+    app = create_app({"TESTING": True, "DATABASE_URL": new_db_url("sim"), "TODAY": TODAY,
                       "WECHAT": {"REPLY_DEADLINE_SECONDS": 30}})
     result = app.test_cli_runner().invoke(args=["wechat", "simulate", "见习补贴一个月多少"])
     assert result.exit_code == 0, result.output
@@ -127,8 +127,8 @@ def test_simulate_command_prints_the_decoded_reply(tmp_path):
     assert "throwaway" in result.stderr
 
 
-def test_simulate_command_in_safe_mode_with_a_user(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'sim.db'}")
+def test_simulate_command_in_safe_mode_with_a_user(new_db_url):
+    app = make_app(new_db_url("sim"))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["wechat", "simulate", "菜单", "--aes", "--user", "o_staff_1"])
     assert result.exit_code == 0, result.output

@@ -28,7 +28,7 @@ def test_wechat_openids_are_stored_only_as_keyed_hashes(configured_fresh_app):
         assert wechat_user(openid) != key
 
 
-def test_the_migration_redacts_openids_stored_before_it(tmp_path):
+def test_the_migration_redacts_openids_stored_before_it(new_db_url):
     """Rows written as `wechat:<openid>` before revision 0004 lose the openid on upgrade."""
     from alembic import command
     from alembic.config import Config
@@ -36,7 +36,7 @@ def test_the_migration_redacts_openids_stored_before_it(tmp_path):
 
     from knowledge.db import MIGRATIONS
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = new_db_url("old", empty=True)
     engine = create_engine(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

@@ -306,6 +306,7 @@ def _check_once_across_processes(app, url: str, arrivals: Path, aes: bool, n: in
     assert processed(app, user) == 1
 
 
+@pytest.mark.processes
 def test_duplicates_across_processes_on_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     app = make_app(url)
@@ -330,6 +331,7 @@ def test_concurrent_duplicates_on_postgres(pg_url, held_engine):
         app.extensions["jiuye.db"].dispose()
 
 
+@pytest.mark.processes
 @pytest.mark.postgres
 def test_duplicates_across_processes_on_postgres(pg_url, tmp_path):
     app = make_app(pg_url)

@@ -16,6 +16,7 @@ is NOT stored as the message's reply, so WeChat's retry of it is processed afres
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -29,7 +30,7 @@ from bot.engine import Engine
 from bot.i18n import msg
 from bot.reply import Reply
 
-from .. import ratelimit
+from .. import logs, metrics, ratelimit
 from ..db import get_db, get_engine
 from ..errors import drain_refused_body, is_database_down
 from ..identity import wechat_user
@@ -242,9 +243,11 @@ def respond(inbound: Inbound, config: WeChatSettings, started: float) -> str:
     deadline = started + config.deadline
     store = channel.get_store(config)
     claim = store.begin(key, wait_until=deadline)
-    if claim.reply is not None:
+    if claim.reply is not None:  # WeChat's retry (or a duplicate delivery): the stored answer again
+        metrics.wechat_retry("stored")
         return claim.reply
     if claim.busy:  # another worker is still on it; this delivery must not wait past the deadline
+        metrics.wechat_retry("busy")
         return text_reply(message.source, message.target, msg("wechat_slow"))
     if ratelimit.limiter().hit("wechat_user", message.user):
         store.release(key, claim.token)  # not answered: a later delivery of it may be
@@ -253,15 +256,21 @@ def respond(inbound: Inbound, config: WeChatSettings, started: float) -> str:
     try:
         return run_before(deadline, handler, message, store, key, claim.token, base_url)
     except FutureTimeout:
+        metrics.wechat_deadline_miss()
         log.warning("wechat reply for %s missed the %.1fs deadline; the answer is stored for the retry",
-                    key, config.deadline)
+                    key_tag(key), config.deadline)
         return text_reply(message.source, message.target, msg("wechat_slow"))
     except Exception as exc:  # noqa: BLE001
-        log.warning("wechat handler failed for %s (%s); the claim is released for a retry", key,
+        log.warning("wechat handler failed for %s (%s); the claim is released for a retry", key_tag(key),
                     exc.__class__.__name__, exc_info=not is_database_down(exc))
         release_quietly(store, key, claim.token)
         return text_reply(message.source, message.target,
                           msg("wechat_busy" if is_database_down(exc) else "wechat_error"))
+
+
+def key_tag(key: str) -> str:
+    """A delivery key as logged: a short hash, since the key holds the sender's openid (never logged)."""
+    return "k:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def release_quietly(store: MessageStore, key: str, token: str) -> None:
@@ -269,7 +278,7 @@ def release_quietly(store: MessageStore, key: str, token: str) -> None:
     try:
         store.release(key, token)
     except Exception:  # noqa: BLE001
-        log.warning("could not release the claim on %s; it is taken over once stale", key)
+        log.warning("could not release the claim on %s; it is taken over once stale", key_tag(key))
 
 
 def run_before(deadline: float, handler: Handler, message: Message, store: MessageStore, key: str,
@@ -280,9 +289,12 @@ def run_before(deadline: float, handler: Handler, message: Message, store: Messa
     retry; a job that fails gives the claim back instead of storing an error."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
+    @logs.carry_request_id  # the job's log lines name the delivery's request
     def job() -> str:
         try:
-            answer = to_xml(message, handler(message, engine(app).handle), base_url)
+            reply = handler(message, engine(app).handle)
+            metrics.count_reply(reply, "wechat", app)  # counted even when it comes after the deadline
+            answer = to_xml(message, reply, base_url)
         except BaseException:
             release_quietly(store, key, token)
             raise
