@@ -110,6 +110,25 @@ class Engine:
             locale = normal_locale(incoming.locale)
             return Reply(msg("engine_error", locale), "fallback", locale=locale)
 
+    def warm(self, texts: tuple[str, ...], channel: str = "web") -> list[Reply]:
+        """Play `texts` as one throwaway person, in a transaction that is rolled back.
+
+        Everything a turn builds lazily (the router's tables, the calculators' forms, the message
+        catalogs, the SQL of its statements) is built, so a new worker answers its first real
+        question at full speed; nothing is stored (no conversation, no question log)."""
+        user = "warm-up"
+        session = self.db.sessionmaker()
+        try:
+            row = self.store._read(session, user) or Row(user, {}, "zh", 0)
+            replies = []
+            for text in texts:
+                reply, row = self._turn(session, row, Incoming(user=user, text=text, channel=channel), user)
+                replies.append(reply)
+            return replies
+        finally:
+            session.rollback()
+            session.close()
+
     def _turn(self, session: Session, row: Row, incoming: Incoming, user: str) -> tuple[Reply, Row]:
         loaded = self.knowledge.current(session)
         now = self.now()

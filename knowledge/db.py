@@ -6,7 +6,9 @@ so the web app and the command line can share one file.
 """
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -48,6 +50,14 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args=connect_args)
 
 
+def _forget_pool_in_child(ref: "weakref.ref[Database]"):
+    def forget() -> None:
+        database = ref()
+        if database is not None:
+            database.engine.dispose(close=False)
+    return forget
+
+
 class Database:
     def __init__(self, url: str, data_dir: Path | None = None):
         self.url = url
@@ -55,6 +65,12 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.data_dir = data_dir or pack.DATA_DIR
         self._ready = False
+        # A forked child (a gunicorn worker of a preloading master) must never use a connection
+        # of its parent's pool: the two processes would talk over one socket. SQLAlchemy's advice
+        # for os.fork: the child drops the pool without closing those connections (closing them
+        # would end the parent's sessions) and opens its own.
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_forget_pool_in_child(weakref.ref(self)))
 
     def migrate(self) -> None:
         # Imported here: Alembic costs half a second of start-up and is only needed

@@ -289,7 +289,7 @@ class Bench:
             assert SAMPLE_EXPECT in body["reply"], body
             out["replacement_spawned_after_s"] = spawned_after
             out["replacement_first_ask_s"] = elapsed
-            ready = re.findall(r"worker (\d+) warm in ([\d.]+) s", log.read_text(errors="replace"))
+            ready = re.findall(r"worker (\d+) ready ([\d.]+) s after fork", log.read_text(errors="replace"))
             if ready:
                 out["worker_warm_s"] = float(ready[-1][1])
         finally:
@@ -471,7 +471,7 @@ def table(report: dict[str, Any]) -> str:
             f"**{first['first_ask_s'] * 1000:.0f} ms** (the next one {first['second_ask_s'] * 1000:.0f} ms); "
             f"after `kill -TERM` of the worker, the request the replacement served "
             f"**{first['replacement_first_ask_s'] * 1000:.0f} ms**"
-            + (f" (its warm-up took {first['worker_warm_s']:.2f} s)" if "worker_warm_s" in first else "")
+            + (f" (it was ready {first['worker_warm_s']:.2f} s after its fork)" if "worker_warm_s" in first else "")
             + f"; gunicorn launch to first answer {first['launch_to_answer_s']:.1f} s.\n")
     out += (f"- Machine: {m['nproc']} × {m['cpu']}, {m['ram_gb']} GB RAM, Linux {m['kernel']}; {m['date']}; "
             f"commit {m['commit']}; Python {m['python']}, gunicorn {m['gunicorn']}, PostgreSQL {report['postgres']}.\n")
@@ -511,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("questions", "dialogue", "wechat", "healthz"):
         p.add_argument(f"--no-{name}", dest=f"stream_{name}", action="store_false", help=f"leave out the {name} stream")
     p.add_argument("--skip-first", action="store_true", help="skip the first-request measurement")
+    p.add_argument("--first-only", action="store_true", help="only the first-request measurement")
     p.add_argument("--database-url", default="", help="an existing, migrated database instead of a throwaway one")
     p.add_argument("--write", type=Path, help="update the generated block of this Markdown file")
     p.add_argument("--json", type=Path, help="also write the raw results here")
@@ -531,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
                             "replacement_first_ask_s": float("nan"), "launch_to_answer_s": float("nan")}
                            if args.skip_first else bench.first_requests())
         print(f"first request: {json.dumps(report['first'])}", flush=True)
+        if args.first_only:
+            return 0
         report["run"] = bench.main_run()
     finally:
         bench.spawned.stop()
