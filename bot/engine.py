@@ -14,6 +14,7 @@ import logging
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,7 @@ from .state import ConversationState
 from .store import ConversationStore, Row
 
 log = logging.getLogger(__name__)
+_LOG_QUESTION = insert(QuestionLog.__table__)  # the column defaults (`at`) apply to Core inserts too
 MAX_USER = 128
 MAX_LOG_TEXT = 2000
 
@@ -119,7 +121,7 @@ class Engine:
         user = "warm-up"
         session = self.db.sessionmaker()
         try:
-            row = self.store._read(session, user) or Row(user, {}, "zh", 0)
+            row = self.store.read(session, user)
             replies = []
             for text in texts:
                 reply, row = self._turn(session, row, Incoming(user=user, text=text, channel=channel), user)
@@ -130,7 +132,7 @@ class Engine:
             session.close()
 
     def _turn(self, session: Session, row: Row, incoming: Incoming, user: str) -> tuple[Reply, Row]:
-        loaded = self.knowledge.current(session)
+        loaded = self.knowledge.current(session, row.pack_version)
         now = self.now()
         state = ConversationState(row.state, now)
         message_id = (incoming.message_id or "")[:64] or None
@@ -158,7 +160,8 @@ class Engine:
         if not (incoming.text or "").strip() or router.understand.command_of(incoming.text or "") != "repeat":
             state.remember(message_id, reply.stored())
         if self.log_questions and incoming.text:
-            session.add(QuestionLog(user=user, channel=incoming.channel[:16],
-                                    text=router.clean_text(incoming.text)[:MAX_LOG_TEXT] or "-",
-                                    kind=reply.kind, clause=reply.clause, faq_id=reply.faq_id, score=reply.score))
+            # A Core insert on the turn's connection: it commits with the state, or not at all.
+            session.connection().execute(_LOG_QUESTION, dict(
+                user=user, channel=incoming.channel[:16], text=router.clean_text(incoming.text)[:MAX_LOG_TEXT] or "-",
+                kind=reply.kind, clause=reply.clause, faq_id=reply.faq_id, score=reply.score))
         return reply, Row(row.user, state.data, locale, row.version)
