@@ -12,7 +12,9 @@ evidence, the reply is a fallback — a wrong clause is worse than no answer.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
+import heapq
 import json
 import logging
 import math
@@ -24,6 +26,7 @@ import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -47,6 +50,11 @@ COVERAGE_WEIGHT = 0.6      # long messages: score by how much of a phrasing they
 TERM_MISS = 0.9            # an entry that never uses a distinctive policy term of the question ("见习") ranks lower
 CITATION = re.compile(r"（依据：[^）]*）")
 SENTENCE_SPLIT = re.compile(r"[。；;！!？?]")
+# One message is read several times per turn (the question, its topic words, the follow-up in
+# its topic, the calculator check): each matcher keeps the analysis of its recent messages —
+# enough for the turns in progress on every thread, not meant as a cache of popular questions.
+MEMO_SIZE = 64
+_SCORE = itemgetter(1)
 
 jieba.setLogLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -196,7 +204,7 @@ class Matcher:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in ("tok", "snapshot", "_terms_key"):
+        for key in ("tok", "snapshot", "_terms_key", "_normalized", "_words", "_query_vectors", "_matched"):
             state.pop(key, None)
         state["normalizer"] = self.normalizer.__getstate__()
         return state
@@ -207,6 +215,14 @@ class Matcher:
         self.normalizer = Normalizer.__new__(Normalizer)
         self.normalizer.__setstate__(norm_state)
         self.normalizer.is_common_word = self._is_common_word
+        self._init_memo()
+
+    def _init_memo(self) -> None:
+        """Per-matcher caches of recent messages (lru_cache is thread-safe; a matcher never changes)."""
+        self._normalized = lru_cache(maxsize=MEMO_SIZE)(self.normalize)
+        self._words = lru_cache(maxsize=MEMO_SIZE)(self._word_tuple)
+        self._query_vectors = lru_cache(maxsize=MEMO_SIZE)(self._query_vector)
+        self._matched = lru_cache(maxsize=MEMO_SIZE)(self._match)
 
     def _attach(self, snapshot: Snapshot, threshold: float | None) -> None:
         self.snapshot = snapshot
@@ -266,6 +282,7 @@ class Matcher:
             intent["id"]: ([fold(w) for w in (intent.get("with_topic") or {}).get("when") or [] if fold(w)],
                            [fold(w) for w in (intent.get("with_topic") or {}).get("unless") or [] if fold(w)])
             for intent in snapshot.smalltalk if intent.get("with_topic")}
+        self._init_memo()
         self._build()
 
     # -- analysis -------------------------------------------------------------------
@@ -278,9 +295,17 @@ class Matcher:
     def tokens(self, norm: str) -> list[str]:
         return [w for w in self.tok.lcut(norm, HMM=False) if w.strip() and w not in self.stopwords]
 
+    def _word_tuple(self, norm: str) -> tuple[str, ...]:
+        """`tokens` of a normalised message, as a tuple (cached in `_words`)."""
+        return tuple(self.tokens(norm))
+
+    def _query_vector(self, norm: str) -> dict[str, float]:
+        """The TF-IDF vector of a normalised message (cached in `_query_vectors`; never modified)."""
+        return self._vector(self.features(norm, query=True)) if norm else {}
+
     def features(self, norm: str, query: bool = False) -> Counter:
         feats: Counter = Counter()
-        words = self.tokens(norm)
+        words = self._words(norm) if query else self.tokens(norm)
         for w in words:
             if query and w.isascii() and w.isalpha() and w not in self.term_set:
                 # an English word the lexicon did not map to a plan term ("what", "county")
@@ -373,13 +398,19 @@ class Matcher:
     def _candidates(self, norm: str, qvec: dict[str, float], docs: frozenset[int] | None = None) -> list[Candidate]:
         """Every document scored against the query vector (only `docs` when given), best first."""
         unit_scores: dict[int, float] = defaultdict(float)
+        postings, unit_doc = self.postings, self.unit_doc
         for f, w in qvec.items():
-            for ui, uw in self.postings.get(f, ()):
-                if docs is None or self.unit_doc[ui] in docs:
+            if docs is None:
+                for ui, uw in postings.get(f, ()):
                     unit_scores[ui] += w * uw
+            else:
+                for ui, uw in postings.get(f, ()):
+                    if unit_doc[ui] in docs:
+                        unit_scores[ui] += w * uw
         # rapidfuzz over the closest phrasings repairs what tokenisation misses (typos, order)
         compact_q = norm.replace(" ", "")
-        top_units = sorted(unit_scores.items(), key=lambda kv: kv[1], reverse=True)[:40]
+        # the 40 best, as sorted(…, reverse=True)[:40] would give them (ties in the same order)
+        top_units = heapq.nlargest(40, unit_scores.items(), key=_SCORE)
         doc_best: dict[int, float] = {}
         for ui, cos in top_units:
             ratio = fuzz.ratio(compact_q, self.unit_text[ui].replace(" ", "")) / 100.0
@@ -419,15 +450,15 @@ class Matcher:
         wanted, ids = set(clauses), set(faq_ids)
         docs = frozenset(i for i, d in enumerate(self.docs)
                          if d.kind != "oos" and (d.clause in wanted or (d.kind == "faq" and d.key in ids)))
-        norm = self.normalize(text[:MAX_CHARS])
+        norm = self._normalized(text[:MAX_CHARS])
         if not norm or not docs:
             return []
-        return self._candidates(norm, self._vector(self.features(norm, query=True)), docs)
+        return self._candidates(norm, self._query_vectors(norm), docs)
 
     def lone_word(self, text: str) -> str | None:
         """The one policy word a message consists of ("贷款", "补贴"), or None."""
-        norm = self.normalize(text[:MAX_CHARS])
-        words = [w for w in self.tokens(norm) if len(w) >= 2 or w.isdigit()]
+        norm = self._normalized(text[:MAX_CHARS])
+        words = [w for w in self._words(norm) if len(w) >= 2 or w.isdigit()]
         return words[0] if len(words) == 1 and words[0] in self.term_set else None
 
     def clauses_using(self, word: str) -> frozenset:
@@ -436,14 +467,21 @@ class Matcher:
 
     def policy_words(self, text: str) -> list[str]:
         """The policy-lexicon words a message uses (after synonyms and homophone repair)."""
-        norm = self.normalize(text[:MAX_CHARS])
-        return [w for w in self.tokens(norm) if w in self.term_set]
+        norm = self._normalized(text[:MAX_CHARS])
+        return [w for w in self._words(norm) if w in self.term_set]
 
     def match(self, text: str) -> MatchResult:
-        text = text[:MAX_CHARS]
-        norm = self.normalize(text)
+        """The best entries for a message and how sure (a copy: the caller may change it)."""
+        found = self._matched(text[:MAX_CHARS])
+        result = copy.copy(found)
+        result.best, result.out_of_scope_best = copy.copy(found.best), copy.copy(found.out_of_scope_best)
+        result.suggestions = [copy.copy(c) for c in found.suggestions]
+        return result
+
+    def _match(self, text: str) -> MatchResult:
+        norm = self._normalized(text)
         result = MatchResult(normalized=norm, threshold=self.threshold)
-        qvec = self._vector(self.features(norm, query=True)) if norm else {}
+        qvec = self._query_vectors(norm)
         cands = self._candidates(norm, qvec)
         folded = fold(text)
         in_scope = [c for c in cands if c.kind != "oos"]
