@@ -204,7 +204,8 @@ class Matcher:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in ("tok", "snapshot", "_terms_key", "_normalized", "_words", "_query_vectors", "_matched"):
+        for key in ("tok", "snapshot", "_terms_key", "_normalized", "_words", "_query_vectors", "_matched",
+                    "_smalltalk_compact", "_smalltalk_topic"):
             state.pop(key, None)
         state["normalizer"] = self.normalizer.__getstate__()
         return state
@@ -223,6 +224,14 @@ class Matcher:
         self._words = lru_cache(maxsize=MEMO_SIZE)(self._word_tuple)
         self._query_vectors = lru_cache(maxsize=MEMO_SIZE)(self._query_vector)
         self._matched = lru_cache(maxsize=MEMO_SIZE)(self._match)
+        # The small-talk patterns without their spaces, computed once rather than per message.
+        self._smalltalk_compact = [(intent, [p.replace(" ", "") for p in patterns])
+                                   for intent, patterns in self.smalltalk]
+        by_intent = dict(self._smalltalk_compact)
+        self._smalltalk_topic = [
+            (intent, [p for p in by_intent.get(intent, []) if len(p) >= 2], when, unless,
+             [w for w in sorted(when, key=len, reverse=True) if any(u in w for u in unless)])
+            for intent, (when, unless) in self.smalltalk_with_topic.items()]
 
     def _attach(self, snapshot: Snapshot, threshold: float | None) -> None:
         self.snapshot = snapshot
@@ -412,16 +421,16 @@ class Matcher:
         # the 40 best, as sorted(…, reverse=True)[:40] would give them (ties in the same order)
         top_units = heapq.nlargest(40, unit_scores.items(), key=_SCORE)
         doc_best: dict[int, float] = {}
+        unit_text, unit_vecs, long_query = self.unit_text, self.unit_vecs, len(qvec) > 12
         for ui, cos in top_units:
-            ratio = fuzz.ratio(compact_q, self.unit_text[ui].replace(" ", "")) / 100.0
+            ratio = fuzz.ratio(compact_q, unit_text[ui].replace(" ", "")) / 100.0
             s = 0.8 * cos + 0.2 * ratio
-            if len(qvec) > 12:
+            if long_query:
                 # A long message (a story, voice input) dilutes cosine; what matters is how
                 # much of a phrasing it contains.
-                uvec = self.unit_vecs[ui]
-                coverage = sum(uw * uw for f, uw in uvec.items() if f in qvec)
+                coverage = sum(uw * uw for f, uw in unit_vecs[ui].items() if f in qvec)
                 s = max(s, COVERAGE_WEIGHT * coverage)
-            d = self.unit_doc[ui]
+            d = unit_doc[ui]
             if s > doc_best.get(d, 0.0):
                 doc_best[d] = s
         cands: list[Candidate] = []
@@ -431,9 +440,11 @@ class Matcher:
         # internship's duration, not the unemployment benefit's), its score (the confidence) unchanged.
         topic_terms = [f for f in qvec if f.startswith("w:") and f[2:] in self.term_set
                        and self.word_spread.get(f, 0) < VAGUE_WORD_CLAUSES]
+        qitems, all_docs = tuple(qvec.items()), self.docs
         for d, s_max in doc_best.items():
-            doc = self.docs[d]
-            s_cent = sum(w * doc.centroid.get(f, 0.0) for f, w in qvec.items())
+            doc = all_docs[d]
+            centroid = doc.centroid.get
+            s_cent = sum(w * centroid(f, 0.0) for f, w in qitems)
             score = 0.7 * s_max + 0.3 * s_cent
             if doc.kind == "clause":
                 score *= 0.9  # clause text is formal; prefer an FAQ written for residents
@@ -531,22 +542,19 @@ class Matcher:
         compact = folded.replace(" ", "")
         if not compact:
             return None
-        for intent, (when, unless) in self.smalltalk_with_topic.items():
-            patterns = dict(self.smalltalk).get(intent, [])
+        for intent, patterns, when, unless, when_with_unless in self._smalltalk_topic:
             # the `when` phrase may itself hold an `unless` word ("知道咋弄了" is no question)
             rest = compact
-            for w in sorted(when, key=len, reverse=True):
-                if any(u in w for u in unless):
-                    rest = rest.replace(w, " ")
-            if (any(p.replace(" ", "") in compact for p in patterns if len(p.replace(" ", "")) >= 2)
+            for w in when_with_unless:
+                rest = rest.replace(w, " ")
+            if (any(p in compact for p in patterns)
                     and any(w in compact for w in when) and not any(u in rest for u in unless)):
                 return intent
-        for intent, patterns in self.smalltalk:
+        for intent, patterns in self._smalltalk_compact:
             rest = compact
             hit = False
             longest = 0
             for p in patterns:
-                p = p.replace(" ", "")
                 if p and p in rest and (len(p) >= 2 or rest == p):
                     rest = rest.replace(p, "")
                     hit = True
