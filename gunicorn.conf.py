@@ -22,6 +22,7 @@ Threads are not a full defence against many slow clients: put a buffering proxy 
 front, which reads each request whole before passing it on (README, 部署; deploy/nginx/).
 Several workers (or hosts) need a shared database: PostgreSQL.
 """
+import gc
 import os
 import time
 
@@ -39,6 +40,11 @@ threads = int(os.environ.get("JIUYE_THREADS", "8"))
 timeout = int(os.environ.get("JIUYE_TIMEOUT", "30"))
 graceful_timeout = 20   # on restart, in-flight requests get this long to finish
 keepalive = 5           # seconds an idle kept-alive connection may wait for its next request
+
+# The workers' heartbeat files in memory where there is /dev/shm (gunicorn's advice: the systemd
+# unit points TMPDIR at a disk-backed cache directory, where the heartbeat could stall).
+if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    worker_tmp_dir = "/dev/shm"
 
 # Requests are small (a question, a WeChat XML of at most 64 KiB): refuse oversized heads early.
 limit_request_line = 4094
@@ -80,6 +86,10 @@ def when_ready(server):
         from webhooks.db import close_connections
 
         close_connections(server.app.wsgi())
+        # What the master built (the app, the pack, the matcher index) lives as long as the
+        # workers: out of the garbage collector's scans, so a worker does not copy those shared
+        # pages merely by collecting (Python's advice for forking servers).
+        gc.freeze()
 
 
 def post_fork(server, worker):
