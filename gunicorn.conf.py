@@ -9,7 +9,7 @@ Environment overrides (all optional):
                       Production refuses to start without a JIUYE_SECRET_KEY of 32+ characters.
     JIUYE_BIND        address to listen on, default 127.0.0.1:8000 (nginx in front)
     WEB_CONCURRENCY   worker processes, default 2
-    JIUYE_THREADS     threads per worker, default 8
+    JIUYE_THREADS     threads per worker, default 4
     JIUYE_PRELOAD     1 (default): build the app once in the master and fork warm workers; 0: each
                       worker builds its own
     JIUYE_TIMEOUT     seconds a silent worker may live before the master replaces it, default 30
@@ -33,7 +33,12 @@ os.environ.setdefault("JIUYE_ENV", "production")
 bind = os.environ.get("JIUYE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("JIUYE_THREADS", "8"))
+# Answering is CPU work (matching, the dialogue engine) between a few short database round trips:
+# a worker needs a few threads to overlap those waits, not many. Measured on 2 cores with 2
+# workers under the mixed load of scripts/loadbench.py: 4 threads served the most (245 req/s),
+# 2 about as many, 8 fewer (175 req/s, the threads mostly contending for the interpreter lock).
+# nginx buffers slow clients, so a thread is never held by one.
+threads = int(os.environ.get("JIUYE_THREADS", "4"))
 
 # A worker that stops answering its master for this long is killed and replaced. With threads the
 # master's heartbeat does not wait for requests, so this catches a wedged process, not a slow page.

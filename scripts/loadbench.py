@@ -342,6 +342,7 @@ class Bench:
 
     def wrk_commands(self, base: str, files: dict[str, Path], seconds: float) -> dict[str, list[str]]:
         a, wrk = self.args, self.wrk
+        tag = uuid.uuid4().hex[:6]  # each run's dialogue people are new
         duration = f"{int(seconds)}s"
         pin = ["taskset", "-c", a.wrk_cpus] if a.wrk_cpus else []
         common = [*pin, wrk, "--latency", "--timeout", "10s", "-d", duration]
@@ -350,7 +351,7 @@ class Bench:
                           "-s", str(LUA / "questions.lua"), base, "--", str(files["questions"]), self.api_key,
                           str(a.users)],
             "dialogue": [*common, "-t", str(a.dialogue_connections), "-c", str(a.dialogue_connections),
-                         "-s", str(LUA / "dialogue.lua"), base, "--", str(files["dialogue"]), self.api_key],
+                         "-s", str(LUA / "dialogue.lua"), base, "--", str(files["dialogue"]), self.api_key, tag],
             "wechat": [*common, "-t", str(a.wechat_threads), "-c", str(a.wechat_connections),
                        "-s", str(LUA / "wechat.lua"), base, "--", str(files["wechat"]), str(a.wechat_threads)],
             "healthz": [*common, "-t", "1", "-c", "1", "-s", str(LUA / "healthz.lua"), base + "/healthz"],

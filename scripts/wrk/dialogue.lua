@@ -1,10 +1,11 @@
 -- (b) dialogue turns: each wrk thread has ONE connection and plays one person at a time through
 -- the internship-subsidy calculator (turns from the bench's file), so a person's turns are
 -- sequential; every completed dialogue starts a new person.
--- args: turns file (lines: JSON string TAB expected substring of the reply), API key.
+-- args: turns file (lines: JSON string TAB expected substring of the reply), API key, a tag that
+-- makes this run's people new (the warm-up's people are left where they stopped).
 package.path = package.path .. ";" .. debug.getinfo(1, "S").source:match("@?(.*/)") .. "?.lua"
 local common = require("common")
-local turns, expect, key, tid, step, person
+local turns, expect, key, tag, tid, step, person
 counts = {}
 
 setup = common.setup
@@ -15,7 +16,7 @@ function init(args)
     local text, want = line:match("^(.-)\t(.*)$")
     turns[#turns + 1], expect[#expect + 1] = text, want
   end
-  key = args[2]
+  key, tag = args[2], args[3] or ""
   tid = tonumber(wrk.thread:get("tid")) or 0
   step, person = 0, 0
 end
@@ -23,7 +24,7 @@ end
 function request()
   local i = step % #turns + 1
   if i == 1 then person = person + 1 end
-  local body = string.format('{"text":%s,"user":"d%d-%d"}', turns[i], tid, person)
+  local body = string.format('{"text":%s,"user":"d%s%d-%d"}', turns[i], tag, tid, person)
   return wrk.format("POST", "/api/v1/ask", {["Content-Type"] = "application/json",
                                             ["Authorization"] = "Bearer " .. key}, body)
 end
