@@ -215,9 +215,7 @@ class Bench:
             raise SystemExit(f"flask {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
         self.migrate_command = "flask --app webhooks " + " ".join(command)
 
-    def launch(self, workers: int, log_name: str) -> tuple[subprocess.Popen, str, Path]:
-        port = free_port()
-        log = self.tmp / log_name
+    def gunicorn_args(self, workers: int, port: int) -> list[str]:
         cmd = [str(VENV_BIN / "gunicorn"), "-c", str(REPO / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers)]
         if self.args.threads:
@@ -226,10 +224,27 @@ class Bench:
             cmd += ["--worker-class", self.args.worker_class]
         if self.args.preload is True:
             cmd += ["--preload"]
-        cmd += ["webhooks:create_app()"]
+        return cmd + ["webhooks:create_app()"]
+
+    def gunicorn_env(self) -> dict[str, str]:
         env = dict(self.env)
         if self.args.preload is False:
             env["JIUYE_PRELOAD"] = "0"
+        return env
+
+    def effective_config(self) -> dict[str, str]:
+        """What gunicorn will run with (these arguments on top of gunicorn.conf.py)."""
+        out = subprocess.run([*self.gunicorn_args(self.args.workers, 8000)[:1], "--print-config",
+                              *self.gunicorn_args(self.args.workers, 8000)[1:]], cwd=REPO, env=self.gunicorn_env(),
+                             capture_output=True, text=True).stdout
+        found = dict(re.findall(r"^(\w+)\s+= (.*)$", out, re.M))
+        return {k: found.get(k, "?") for k in ("workers", "threads", "worker_class", "preload_app")}
+
+    def launch(self, workers: int, log_name: str) -> tuple[subprocess.Popen, str, Path]:
+        port = free_port()
+        log = self.tmp / log_name
+        cmd = self.gunicorn_args(workers, port)
+        env = self.gunicorn_env()
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.spawned.procs.append(proc)  # Spawned.stop ends its process group, then drops the database
@@ -456,10 +471,11 @@ def table(report: dict[str, Any]) -> str:
     share = lambda g: f"{cpu.get(g, 0.0):.0f} s ({cpu.get(g, 0.0) / cpu['wall'] * 100:.0f}%)"  # noqa: E731
     first = report["first"]
     out = "\n".join(lines) + "\n\n"
-    out += (f"- Server: gunicorn `{a['workers']}` workers × `{a['threads'] or 'conf'}` threads, worker class "
-            f"`{a['worker_class'] or 'conf'}`, preload `{a['preload'] if a['preload'] is not None else 'conf'}`, "
-            f"JIUYE_ENV=production, **rate limits off** (JIUYE_RATELIMIT_ENABLED=0), PostgreSQL {report['postgres']} "
-            f"on the same machine; access log on (to a file).\n")
+    g = report.get("gunicorn") or {"workers": a["workers"], "threads": a["threads"] or "conf",
+                                     "worker_class": a["worker_class"] or "conf", "preload_app": a["preload"]}
+    out += (f"- Server: gunicorn {g['workers']} workers × {g['threads']} threads ({g['worker_class']}, preload "
+            f"{g['preload_app']}), JIUYE_ENV=production, **rate limits off** (JIUYE_RATELIMIT_ENABLED=0), "
+            f"PostgreSQL {report['postgres']} on the same machine; access log on (to a file).\n")
     out += (f"- Window: {a['duration']} s after a {a['warmup']} s warm-up, all streams at once; wrk "
             f"{'pinned to CPU ' + a['wrk_cpus'] if a['wrk_cpus'] else 'not pinned'}; load average before/after "
             f"{run['load_before']} / {run['load_after']}.\n")
@@ -518,7 +534,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--database-url", default="", help="an existing, migrated database instead of a throwaway one")
     p.add_argument("--write", type=Path, help="update the generated block of this Markdown file")
     p.add_argument("--json", type=Path, help="also write the raw results here")
+    p.add_argument("--render", type=Path, help="only print the table of a --json file written before")
     args = p.parse_args(argv)
+    if args.render:
+        print(table(json.loads(args.render.read_text(encoding="utf-8"))))
+        return 0
     if args.duration + args.warmup > 240:
         raise SystemExit("warm-up + duration must stay under 240 s: WeChat deliveries are signed for 300 s")
 
@@ -529,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bench.prepare_database()
         report["postgres"] = bench.pg_version()
+        report["gunicorn"] = bench.effective_config()
         report["migrate"] = bench.migrate_command
         print(f"database ready ({bench.migrate_command}); load average {loadavg()}", flush=True)
         report["first"] = ({"first_ask_s": float("nan"), "second_ask_s": float("nan"),
