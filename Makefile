@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-postgres test-quick faults probe bench eval chromium fonts catalogs clean
+.PHONY: run test test-postgres test-quick faults probe bench loadbench eval chromium fonts nginx catalogs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ chromium: fonts
 	  echo "installing Debian chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+
+# Debian's nginx for tests/test_deploy.py (`nginx -t` on deploy/nginx/jiuye.conf, then the site run
+# on free local ports). Installed once, as root; no system nginx is started: a policy-rc.d that
+# refuses service starts is put in place for the install (and removed if it was ours).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  echo "installing Debian nginx-light for the deploy tests"; \
+	  ours=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d 2>/dev/null && chmod +x /usr/sbin/policy-rc.d && ours=1; fi; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null) \
+	  || echo "WARNING: could not install nginx; the nginx deploy tests will be skipped"; \
+	  if [ -n "$$ours" ]; then rm -f /usr/sbin/policy-rc.d; fi; true; }
 
 # The web pages serve Noto Sans Mongolian from the system (route /fonts/…); it comes from Debian's
 # fonts-noto-core and is never copied into the repository. Without it Mongolian falls back to the
@@ -42,13 +54,13 @@ catalogs: $(STAMP)
 run: $(STAMP) fonts
 	$(VENV)/bin/flask --app webhooks run --host $(HOST) --port $(PORT)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium nginx
 	$(PY) -m pytest
 
 # The same suite with every test database on PostgreSQL (the production option): each test gets a
 # copy of one migrated template database on this server. .ci/run runs it after `make test`.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-test-postgres: $(STAMP) chromium
+test-postgres: $(STAMP) chromium nginx
 	JIUYE_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
 
 # While editing: everything but the browser and the other-process tests (markers in pyproject.toml).
@@ -68,6 +80,11 @@ probe: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bot bench
+
+# Load benchmark of the production set-up (scripts/loadbench.py; installs wrk, uses PostgreSQL);
+# `make loadbench ARGS="--write docs/BENCHMARKS.md"` updates the document.
+loadbench: $(STAMP)
+	$(PY) scripts/loadbench.py $(ARGS)
 
 eval: $(STAMP)
 	$(PY) -m bot eval tests/data/dev.jsonl

@@ -14,6 +14,7 @@ import logging
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,7 @@ from .state import ConversationState
 from .store import ConversationStore, Row
 
 log = logging.getLogger(__name__)
+_LOG_QUESTION = insert(QuestionLog.__table__)  # the column defaults (`at`) apply to Core inserts too
 MAX_USER = 128
 MAX_LOG_TEXT = 2000
 
@@ -110,8 +112,27 @@ class Engine:
             locale = normal_locale(incoming.locale)
             return Reply(msg("engine_error", locale), "fallback", locale=locale)
 
+    def warm(self, texts: tuple[str, ...], channel: str = "web") -> list[Reply]:
+        """Play `texts` as one throwaway person, in a transaction that is rolled back.
+
+        Everything a turn builds lazily (the router's tables, the calculators' forms, the message
+        catalogs, the SQL of its statements) is built, so a new worker answers its first real
+        question at full speed; nothing is stored (no conversation, no question log)."""
+        user = "warm-up"
+        session = self.db.sessionmaker()
+        try:
+            row = self.store.read(session, user)
+            replies = []
+            for text in texts:
+                reply, row = self._turn(session, row, Incoming(user=user, text=text, channel=channel), user)
+                replies.append(reply)
+            return replies
+        finally:
+            session.rollback()
+            session.close()
+
     def _turn(self, session: Session, row: Row, incoming: Incoming, user: str) -> tuple[Reply, Row]:
-        loaded = self.knowledge.current(session)
+        loaded = self.knowledge.current(session, row.pack_version)
         now = self.now()
         state = ConversationState(row.state, now)
         message_id = (incoming.message_id or "")[:64] or None
@@ -140,7 +161,8 @@ class Engine:
         if not (incoming.text or "").strip() or router.understand.command_of(incoming.text or "") != "repeat":
             state.remember(message_id, reply.stored())
         if self.log_questions and incoming.text:
-            session.add(QuestionLog(user=user, channel=incoming.channel[:16],
-                                    text=router.clean_text(incoming.text)[:MAX_LOG_TEXT] or "-",
-                                    kind=reply.kind, clause=reply.clause, faq_id=reply.faq_id, score=reply.score))
+            # A Core insert on the turn's connection: it commits with the state, or not at all.
+            session.connection().execute(_LOG_QUESTION, dict(
+                user=user, channel=incoming.channel[:16], text=router.clean_text(incoming.text)[:MAX_LOG_TEXT] or "-",
+                kind=reply.kind, clause=reply.clause, faq_id=reply.faq_id, score=reply.score))
         return reply, Row(row.user, state.data, locale, row.version)

@@ -1,10 +1,22 @@
 """The channel-neutral message in and reply out (the reply contract of ARCHITECTURE.md)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from copy import deepcopy
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 KINDS = ("answer", "flow", "contacts", "menu", "smalltalk", "fallback")
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a JSON-like value as asdict makes it (new lists and dicts, leaves deep-copied)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {_copied(k): _copied(v) for k, v in value.items()}
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else deepcopy(value)
 
 
 @dataclass
@@ -45,10 +57,9 @@ class Reply:
             raise ValueError(f"unknown reply kind {self.kind!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("extra")
-        data.pop("actions")
-        data.pop("events")
+        # What dataclasses.asdict gave, without its deep walk of `extra` and `actions` (dropped
+        # here anyway): every reply is turned into a dict twice (the answer, the stored copy).
+        data = {name: _copied(getattr(self, name)) for name in _CONTRACT_FIELDS}
         if self.score is not None:
             data["score"] = round(float(self.score), 3)
         if self.extra.get("result") is not None:
@@ -73,3 +84,7 @@ class Reply:
             lines.append("")
             lines.extend(f"{o['key']}. {o['label']}" for o in self.options)
         return "\n".join(lines)
+
+
+# The reply contract's fields, in declaration order (as asdict listed them).
+_CONTRACT_FIELDS = tuple(f.name for f in fields(Reply) if f.name not in ("extra", "actions", "events"))

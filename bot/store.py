@@ -1,12 +1,17 @@
 """Conversations in the database: one row per person, changed atomically, turn by turn.
 
-A turn reads the row (created with an upsert when it is missing, so two first messages at
-once both find it), computes the reply, and writes the new state only if the row's version
-is still the one it read (a compare-and-set). When another message of the same person
-committed in between, the turn is computed again on the newer state: two messages at once
-are applied one after the other and neither is lost. On SQLite a write that would use a
-stale snapshot is refused by the database itself ("database is locked"); that is a conflict
-too. Nothing is locked while the reply is computed.
+A turn reads the row, computes the reply, and writes the new state only if the row's version
+is still the one it read (a compare-and-set). A person without a row yet is computed from an
+empty state and the row is inserted at the end (INSERT … ON CONFLICT DO NOTHING): when two
+first messages arrive at once, one insert wins and the other turn sees a conflict. When
+another message of the same person committed in between, the turn is computed again on the
+newer state: two messages at once are applied one after the other and neither is lost. On
+SQLite a write that would use a stale snapshot is refused by the database itself ("database is
+locked"); that is a conflict too. Nothing is locked while the reply is computed.
+
+Every question passes through here, so the statements are built once, as Core statements on
+the table, and run on the session's connection: the ORM's per-statement work (building the
+WHERE clause, the unit of work, identity map) cost more CPU than PostgreSQL's answer did.
 """
 from __future__ import annotations
 
@@ -16,12 +21,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from knowledge.db import Database
-from knowledge.models import Conversation
+from knowledge.models import Conversation, Setting
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,30 +39,56 @@ class Conflict(Exception):
 
 @dataclass
 class Row:
-    """What a turn reads of the conversation and may change."""
+    """What a turn reads of the conversation and may change, whether the row exists yet, and the
+    knowledge pack's version read in the same statement (None when not read)."""
 
     user: str
     state: dict[str, Any]
     locale: str
     version: int
+    pack_version: int | None = None
+    exists: bool = True
 
 
-def _upsert(session: Session, user: str, locale: str) -> None:
-    """Create the conversation row unless it exists (ON CONFLICT DO NOTHING on both databases)."""
-    values = dict(user=user, locale=locale, state={}, version=0,
-                  updated_at=dt.datetime.now(dt.timezone.utc))
-    dialect = session.get_bind().dialect.name
+TABLE = Conversation.__table__
+SETTINGS = Setting.__table__
+# The conversation (if any) and the pack version, in one round trip: a one-row select outer-
+# joined to the person's row, with the version as a scalar subquery.
+_ONE = select(literal(1).label("one")).subquery("one")
+_READ = (select(select(SETTINGS.c.value).where(SETTINGS.c.key == "pack_version").scalar_subquery().label("pack"),
+                TABLE.c.user, TABLE.c.state, TABLE.c.locale, TABLE.c.version)
+         .select_from(_ONE.outerjoin(TABLE, TABLE.c.user == bindparam("b_user"))))
+# Bind names differ from the column names: SQLAlchemy reserves those for the SET clause.
+_WRITE = (update(TABLE).where(TABLE.c.user == bindparam("b_user"), TABLE.c.version == bindparam("b_version"))
+          .values(state=bindparam("b_state"), locale=bindparam("b_locale"), version=bindparam("b_new_version"),
+                  updated_at=bindparam("b_now")))
+
+
+def _insert_unless_exists(dialect: str):
+    """INSERT of a new conversation row that does nothing if the row exists (both databases)."""
+    values = dict(user=bindparam("b_user"), locale=bindparam("b_locale"), state=bindparam("b_state"),
+                  version=bindparam("b_new_version"), updated_at=bindparam("b_now"))
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        session.execute(pg_insert(Conversation).values(**values).on_conflict_do_nothing(index_elements=["user"]))
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - other databases are not supported
+        return None
+    # rowcount says whether the row was inserted (1) or existed (0); SQLAlchemy keeps it for
+    # INSERT only when asked to.
+    return (dialect_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["user"])
+            .execution_options(preserve_rowcount=True))
 
-        session.execute(sqlite_insert(Conversation).values(**values).on_conflict_do_nothing(index_elements=["user"]))
-    else:  # pragma: no cover - other databases are not supported, but stay correct
-        if session.get(Conversation, user) is None:
-            session.execute(insert(Conversation).values(**values))
+
+def _upsert(conn: Connection, user: str, locale: str) -> None:
+    """Create the conversation row unless it exists, at version 0 (ON CONFLICT DO NOTHING)."""
+    statement = _insert_unless_exists(conn.dialect.name)
+    params = dict(b_user=user, b_locale=locale, b_state={}, b_new_version=0, b_now=dt.datetime.now(dt.timezone.utc))
+    if statement is not None:
+        conn.execute(statement, params)
+    elif conn.execute(_READ, {"b_user": user}).first() is None:  # pragma: no cover
+        conn.execute(insert(TABLE).values(user=user, locale=locale, state={}, version=0,
+                                          updated_at=params["b_now"]))
 
 
 def _is_conflict(exc: OperationalError) -> bool:
@@ -68,23 +99,32 @@ def _is_conflict(exc: OperationalError) -> bool:
 class ConversationStore:
     def __init__(self, db: Database):
         self.db = db
+        self._insert = _insert_unless_exists(db.engine.dialect.name)
 
-    def _read(self, session: Session, user: str) -> Row | None:
-        row = session.execute(select(Conversation.state, Conversation.locale, Conversation.version)
-                              .where(Conversation.user == user)).first()
-        if row is None:
-            return None
-        state = row.state if isinstance(row.state, dict) else {}
-        return Row(user, state, row.locale or "zh", int(row.version or 0))
+    def _read(self, session: Session | Connection, user: str) -> Row | None:
+        """The person's row (None if there is none yet); see `read`."""
+        row = self.read(session, user)
+        return row if row.exists else None
+
+    def read(self, session: Session | Connection, user: str) -> Row:
+        """The person's conversation with the pack version (an empty one, `exists` false, if none)."""
+        conn = session.connection() if isinstance(session, Session) else session
+        found = conn.execute(_READ, {"b_user": user}).one()
+        pack = int(found.pack) if found.pack is not None else 0
+        if found.user is None:
+            return Row(user, {}, "zh", 0, pack, exists=False)
+        state = found.state if isinstance(found.state, dict) else {}
+        return Row(user, state, found.locale or "zh", int(found.version or 0), pack)
 
     def set_locale(self, user: str, locale: str) -> None:
         """Keep `locale` as the person's language (the web page's language switch), without a turn."""
         with self.db.session() as session:
-            if self._read(session, user) is None:
-                _upsert(session, user, locale)
-            session.execute(update(Conversation).where(Conversation.user == user)
-                            .values(locale=locale, version=Conversation.version + 1,
-                                    updated_at=dt.datetime.now(dt.timezone.utc)))
+            conn = session.connection()
+            if self._read(conn, user) is None:
+                _upsert(conn, user, locale)
+            conn.execute(update(TABLE).where(TABLE.c.user == user)
+                         .values(locale=locale, version=TABLE.c.version + 1,
+                                 updated_at=dt.datetime.now(dt.timezone.utc)))
 
     def locale_of(self, user: str) -> str | None:
         with self.db.session() as session:
@@ -101,19 +141,20 @@ class ConversationStore:
         for attempt in range(MAX_ATTEMPTS):
             try:
                 with self.db.session() as session:
-                    row = self._read(session, user)
-                    if row is None:
-                        _upsert(session, user, locale)
-                        session.commit()  # a short transaction of its own: the row exists for everyone
-                        row = self._read(session, user)
-                        assert row is not None
+                    conn = session.connection()
+                    row = self.read(conn, user)
+                    exists = row.exists
+                    if not exists:
+                        # No row yet: computed from an empty state, inserted at the end unless
+                        # another first message of this person inserted it meanwhile (a conflict).
+                        row.locale = locale
+                        if self._insert is None:  # pragma: no cover - other databases
+                            _upsert(conn, user, locale)
+                            exists = True
                     result, new = compute(session, row)
-                    changed = session.execute(
-                        update(Conversation)
-                        .where(Conversation.user == user, Conversation.version == row.version)
-                        .values(state=new.state, locale=new.locale, version=row.version + 1,
-                                updated_at=dt.datetime.now(dt.timezone.utc))
-                    ).rowcount
+                    params = dict(b_user=user, b_version=row.version, b_state=new.state, b_locale=new.locale,
+                                  b_new_version=row.version + 1, b_now=dt.datetime.now(dt.timezone.utc))
+                    changed = conn.execute(_WRITE if exists else self._insert, params).rowcount
                     if changed != 1:
                         raise Conflict(user)
                 return result

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Mapping
 
 from eligibility.dialogue import Form
@@ -57,6 +58,7 @@ class Turn:
 # =============================================================================== entry
 
 
+@lru_cache(maxsize=256)  # pure, and asked of the same message many times per turn
 def clean_text(text: str) -> str:
     """NFC, no NUL, lone surrogates or other control characters (they reach no database).
 

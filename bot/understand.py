@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from eligibility.answers import NO, YES, clean, parse_option_number
 from eligibility.dialogue import CORRECTION_RE, Form
@@ -57,6 +58,7 @@ ASK_RE = re.compile(r"吗|么|嘛|\?|？|什么|啥|咋|怎么|怎样|如何|多
 RESUME_RE = re.compile(r"^(继续|接着|接着算|继续算|回到|还是算|再算)")
 
 
+@lru_cache(maxsize=256)  # pure, and asked of the same message many times per turn
 def plain(text: str) -> str:
     t = unicodedata.normalize("NFKC", text or "").strip().lower()
     t = re.sub(r"[\s，,。.!！~～、;；:：\"'“”]+", "", t)

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_ANSWER = 200        # characters: longer messages are not read as an answer to one question
 MAX_DIGITS = 15         # a county form never needs more; past it Python's int/float conversions get costly
@@ -75,6 +76,7 @@ NO = {"不是", "否", "没有", "没", "无", "不", "不对", "没得", "no", 
       "不行", "木有", "不用", "不用了", "不同意", "不愿意"}
 
 
+@lru_cache(maxsize=256)  # pure, and asked of the same message many times per turn
 def clean(text: str) -> str:
     """NFKC, no emoji or face codes, no spaces, lower case, no punctuation at the edges; Mongolian
     digits as ASCII (᠕ = 5), Mongolian variation selectors and separators dropped, a Mongolian unit

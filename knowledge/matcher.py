@@ -12,7 +12,9 @@ evidence, the reply is a fallback — a wrong clause is worse than no answer.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
+import heapq
 import json
 import logging
 import math
@@ -24,6 +26,7 @@ import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -47,6 +50,11 @@ COVERAGE_WEIGHT = 0.6      # long messages: score by how much of a phrasing they
 TERM_MISS = 0.9            # an entry that never uses a distinctive policy term of the question ("见习") ranks lower
 CITATION = re.compile(r"（依据：[^）]*）")
 SENTENCE_SPLIT = re.compile(r"[。；;！!？?]")
+# One message is read several times per turn (the question, its topic words, the follow-up in
+# its topic, the calculator check): each matcher keeps the analysis of its recent messages —
+# enough for the turns in progress on every thread, not meant as a cache of popular questions.
+MEMO_SIZE = 64
+_SCORE = itemgetter(1)
 
 jieba.setLogLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -196,7 +204,8 @@ class Matcher:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in ("tok", "snapshot", "_terms_key"):
+        for key in ("tok", "snapshot", "_terms_key", "_normalized", "_words", "_query_vectors", "_matched",
+                    "_smalltalk_compact", "_smalltalk_topic"):
             state.pop(key, None)
         state["normalizer"] = self.normalizer.__getstate__()
         return state
@@ -207,6 +216,22 @@ class Matcher:
         self.normalizer = Normalizer.__new__(Normalizer)
         self.normalizer.__setstate__(norm_state)
         self.normalizer.is_common_word = self._is_common_word
+        self._init_memo()
+
+    def _init_memo(self) -> None:
+        """Per-matcher caches of recent messages (lru_cache is thread-safe; a matcher never changes)."""
+        self._normalized = lru_cache(maxsize=MEMO_SIZE)(self.normalize)
+        self._words = lru_cache(maxsize=MEMO_SIZE)(self._word_tuple)
+        self._query_vectors = lru_cache(maxsize=MEMO_SIZE)(self._query_vector)
+        self._matched = lru_cache(maxsize=MEMO_SIZE)(self._match)
+        # The small-talk patterns without their spaces, computed once rather than per message.
+        self._smalltalk_compact = [(intent, [p.replace(" ", "") for p in patterns])
+                                   for intent, patterns in self.smalltalk]
+        by_intent = dict(self._smalltalk_compact)
+        self._smalltalk_topic = [
+            (intent, [p for p in by_intent.get(intent, []) if len(p) >= 2], when, unless,
+             [w for w in sorted(when, key=len, reverse=True) if any(u in w for u in unless)])
+            for intent, (when, unless) in self.smalltalk_with_topic.items()]
 
     def _attach(self, snapshot: Snapshot, threshold: float | None) -> None:
         self.snapshot = snapshot
@@ -266,6 +291,7 @@ class Matcher:
             intent["id"]: ([fold(w) for w in (intent.get("with_topic") or {}).get("when") or [] if fold(w)],
                            [fold(w) for w in (intent.get("with_topic") or {}).get("unless") or [] if fold(w)])
             for intent in snapshot.smalltalk if intent.get("with_topic")}
+        self._init_memo()
         self._build()
 
     # -- analysis -------------------------------------------------------------------
@@ -278,9 +304,17 @@ class Matcher:
     def tokens(self, norm: str) -> list[str]:
         return [w for w in self.tok.lcut(norm, HMM=False) if w.strip() and w not in self.stopwords]
 
+    def _word_tuple(self, norm: str) -> tuple[str, ...]:
+        """`tokens` of a normalised message, as a tuple (cached in `_words`)."""
+        return tuple(self.tokens(norm))
+
+    def _query_vector(self, norm: str) -> dict[str, float]:
+        """The TF-IDF vector of a normalised message (cached in `_query_vectors`; never modified)."""
+        return self._vector(self.features(norm, query=True)) if norm else {}
+
     def features(self, norm: str, query: bool = False) -> Counter:
         feats: Counter = Counter()
-        words = self.tokens(norm)
+        words = self._words(norm) if query else self.tokens(norm)
         for w in words:
             if query and w.isascii() and w.isalpha() and w not in self.term_set:
                 # an English word the lexicon did not map to a plan term ("what", "county")
@@ -373,24 +407,30 @@ class Matcher:
     def _candidates(self, norm: str, qvec: dict[str, float], docs: frozenset[int] | None = None) -> list[Candidate]:
         """Every document scored against the query vector (only `docs` when given), best first."""
         unit_scores: dict[int, float] = defaultdict(float)
+        postings, unit_doc = self.postings, self.unit_doc
         for f, w in qvec.items():
-            for ui, uw in self.postings.get(f, ()):
-                if docs is None or self.unit_doc[ui] in docs:
+            if docs is None:
+                for ui, uw in postings.get(f, ()):
                     unit_scores[ui] += w * uw
+            else:
+                for ui, uw in postings.get(f, ()):
+                    if unit_doc[ui] in docs:
+                        unit_scores[ui] += w * uw
         # rapidfuzz over the closest phrasings repairs what tokenisation misses (typos, order)
         compact_q = norm.replace(" ", "")
-        top_units = sorted(unit_scores.items(), key=lambda kv: kv[1], reverse=True)[:40]
+        # the 40 best, as sorted(…, reverse=True)[:40] would give them (ties in the same order)
+        top_units = heapq.nlargest(40, unit_scores.items(), key=_SCORE)
         doc_best: dict[int, float] = {}
+        unit_text, unit_vecs, long_query = self.unit_text, self.unit_vecs, len(qvec) > 12
         for ui, cos in top_units:
-            ratio = fuzz.ratio(compact_q, self.unit_text[ui].replace(" ", "")) / 100.0
+            ratio = fuzz.ratio(compact_q, unit_text[ui].replace(" ", "")) / 100.0
             s = 0.8 * cos + 0.2 * ratio
-            if len(qvec) > 12:
+            if long_query:
                 # A long message (a story, voice input) dilutes cosine; what matters is how
                 # much of a phrasing it contains.
-                uvec = self.unit_vecs[ui]
-                coverage = sum(uw * uw for f, uw in uvec.items() if f in qvec)
+                coverage = sum(uw * uw for f, uw in unit_vecs[ui].items() if f in qvec)
                 s = max(s, COVERAGE_WEIGHT * coverage)
-            d = self.unit_doc[ui]
+            d = unit_doc[ui]
             if s > doc_best.get(d, 0.0):
                 doc_best[d] = s
         cands: list[Candidate] = []
@@ -400,9 +440,11 @@ class Matcher:
         # internship's duration, not the unemployment benefit's), its score (the confidence) unchanged.
         topic_terms = [f for f in qvec if f.startswith("w:") and f[2:] in self.term_set
                        and self.word_spread.get(f, 0) < VAGUE_WORD_CLAUSES]
+        qitems, all_docs = tuple(qvec.items()), self.docs
         for d, s_max in doc_best.items():
-            doc = self.docs[d]
-            s_cent = sum(w * doc.centroid.get(f, 0.0) for f, w in qvec.items())
+            doc = all_docs[d]
+            centroid = doc.centroid.get
+            s_cent = sum(w * centroid(f, 0.0) for f, w in qitems)
             score = 0.7 * s_max + 0.3 * s_cent
             if doc.kind == "clause":
                 score *= 0.9  # clause text is formal; prefer an FAQ written for residents
@@ -419,15 +461,15 @@ class Matcher:
         wanted, ids = set(clauses), set(faq_ids)
         docs = frozenset(i for i, d in enumerate(self.docs)
                          if d.kind != "oos" and (d.clause in wanted or (d.kind == "faq" and d.key in ids)))
-        norm = self.normalize(text[:MAX_CHARS])
+        norm = self._normalized(text[:MAX_CHARS])
         if not norm or not docs:
             return []
-        return self._candidates(norm, self._vector(self.features(norm, query=True)), docs)
+        return self._candidates(norm, self._query_vectors(norm), docs)
 
     def lone_word(self, text: str) -> str | None:
         """The one policy word a message consists of ("贷款", "补贴"), or None."""
-        norm = self.normalize(text[:MAX_CHARS])
-        words = [w for w in self.tokens(norm) if len(w) >= 2 or w.isdigit()]
+        norm = self._normalized(text[:MAX_CHARS])
+        words = [w for w in self._words(norm) if len(w) >= 2 or w.isdigit()]
         return words[0] if len(words) == 1 and words[0] in self.term_set else None
 
     def clauses_using(self, word: str) -> frozenset:
@@ -436,14 +478,21 @@ class Matcher:
 
     def policy_words(self, text: str) -> list[str]:
         """The policy-lexicon words a message uses (after synonyms and homophone repair)."""
-        norm = self.normalize(text[:MAX_CHARS])
-        return [w for w in self.tokens(norm) if w in self.term_set]
+        norm = self._normalized(text[:MAX_CHARS])
+        return [w for w in self._words(norm) if w in self.term_set]
 
     def match(self, text: str) -> MatchResult:
-        text = text[:MAX_CHARS]
-        norm = self.normalize(text)
+        """The best entries for a message and how sure (a copy: the caller may change it)."""
+        found = self._matched(text[:MAX_CHARS])
+        result = copy.copy(found)
+        result.best, result.out_of_scope_best = copy.copy(found.best), copy.copy(found.out_of_scope_best)
+        result.suggestions = [copy.copy(c) for c in found.suggestions]
+        return result
+
+    def _match(self, text: str) -> MatchResult:
+        norm = self._normalized(text)
         result = MatchResult(normalized=norm, threshold=self.threshold)
-        qvec = self._vector(self.features(norm, query=True)) if norm else {}
+        qvec = self._query_vectors(norm)
         cands = self._candidates(norm, qvec)
         folded = fold(text)
         in_scope = [c for c in cands if c.kind != "oos"]
@@ -493,22 +542,19 @@ class Matcher:
         compact = folded.replace(" ", "")
         if not compact:
             return None
-        for intent, (when, unless) in self.smalltalk_with_topic.items():
-            patterns = dict(self.smalltalk).get(intent, [])
+        for intent, patterns, when, unless, when_with_unless in self._smalltalk_topic:
             # the `when` phrase may itself hold an `unless` word ("知道咋弄了" is no question)
             rest = compact
-            for w in sorted(when, key=len, reverse=True):
-                if any(u in w for u in unless):
-                    rest = rest.replace(w, " ")
-            if (any(p.replace(" ", "") in compact for p in patterns if len(p.replace(" ", "")) >= 2)
+            for w in when_with_unless:
+                rest = rest.replace(w, " ")
+            if (any(p in compact for p in patterns)
                     and any(w in compact for w in when) and not any(u in rest for u in unless)):
                 return intent
-        for intent, patterns in self.smalltalk:
+        for intent, patterns in self._smalltalk_compact:
             rest = compact
             hit = False
             longest = 0
             for p in patterns:
-                p = p.replace(" ", "")
                 if p and p in rest and (len(p) >= 2 or rest == p):
                     rest = rest.replace(p, "")
                     hit = True

@@ -61,15 +61,19 @@ class Knowledge:
         self._lock = threading.Lock()
         self._loaded: Loaded | None = None
 
-    def current(self, session: Session | None = None) -> Loaded:
-        """The pack as of now; rebuilt when the version in the database moved."""
-        if session is not None:
-            return self._current(session)
-        with self.db.session() as s:
-            return self._current(s)
+    def current(self, session: Session | None = None, version: int | None = None) -> Loaded:
+        """The pack as of now; rebuilt when the version in the database moved.
 
-    def _current(self, session: Session) -> Loaded:
-        version = pack_version(session)
+        `version`: the pack version the caller has just read in `session` (the conversation
+        store reads it with the conversation, saving a round trip per message)."""
+        if session is not None:
+            return self._current(session, version)
+        with self.db.session() as s:
+            return self._current(s, version)
+
+    def _current(self, session: Session, version: int | None = None) -> Loaded:
+        if version is None:
+            version = pack_version(session)
         loaded = self._loaded
         if loaded is not None and loaded.snapshot.version == version:
             return loaded

@@ -209,9 +209,19 @@ def citation(clause_id: str) -> str:
     return f"实施方案第{clause_id}条"
 
 
+_PACK_VERSION = select(Setting.__table__.c.value).where(Setting.__table__.c.key == "pack_version")
+
+
 def pack_version(session: Session) -> int:
-    row = session.get(Setting, "pack_version")
-    return int(row.value) if row and row.value is not None else 0
+    """The pack's version in the database (checked before every message and page)."""
+    if session.identity_map or session.new or session.dirty:
+        # A session already holding ORM objects (an edit in progress) sees its own, unflushed view.
+        row = session.get(Setting, "pack_version")
+        value = row.value if row is not None else None
+    else:
+        # The common case, once per message: one Core statement, without the ORM's identity work.
+        value = session.connection().execute(_PACK_VERSION).scalar()
+    return int(value) if value is not None else 0
 
 
 def _bump_version(session: Session) -> None:

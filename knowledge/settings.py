@@ -13,8 +13,17 @@ from typing import Any, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+ENVIRONMENTS = ("development", "production")
+# The shortest SECRET_KEY production accepts: secrets.token_urlsafe(32) gives 43 characters.
+MIN_SECRET_KEY_CHARS = 32
 
 DEFAULTS: dict[str, Any] = {
+    # "development" (make run, the tests) or "production" (gunicorn.conf.py sets it): production
+    # refuses to start with the development SECRET_KEY or one shorter than MIN_SECRET_KEY_CHARS.
+    "ENV": "development",
+    # Build everything the first request needs (database, pack, matcher index, jieba, templates)
+    # inside create_app, before the process takes traffic: "auto" = in production only.
+    "WARM_START": "auto",
     "DATABASE_URL": "",  # empty: SQLite file instance/jiuye.db
     # Bring an empty or older schema up to date on first use. Right for the embedded SQLite file;
     # for a PostgreSQL database that several workers or hosts share, set it false and run
@@ -149,3 +158,39 @@ def load_settings(
     if not settings.get("DATABASE_URL"):
         settings["DATABASE_URL"] = f"sqlite:///{INSTANCE_DIR / 'jiuye.db'}"
     return settings
+
+
+def flag(value: Any, default: bool = False) -> bool:
+    """A yes/no setting given as a bool, a number or a word ("1", "true", "on", "0", "off")."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in {"1", "true", "yes", "on"}:
+            return True
+        if word in {"0", "false", "no", "off"}:
+            return False
+        return default
+    if value is None:
+        return default
+    return bool(value)
+
+
+def environment(settings: Mapping[str, Any]) -> str:
+    """ENV as one of ENVIRONMENTS; ValueError for anything else (a typo must not mean "development")."""
+    env = str(settings.get("ENV") or "development").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"JIUYE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings.get('ENV')!r}")
+    return env
+
+
+def production_problems(settings: Mapping[str, Any]) -> list[str]:
+    """Why these settings must not serve in production (empty when they may)."""
+    problems = []
+    key = settings.get("SECRET_KEY")
+    key = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key or "")
+    if not key or key == DEFAULTS["SECRET_KEY"]:
+        problems.append("JIUYE_SECRET_KEY is not set (the development default would let anyone forge visitor "
+                        "cookies and recompute the hashed WeChat ids)")
+    elif len(key) < MIN_SECRET_KEY_CHARS:
+        problems.append(f"JIUYE_SECRET_KEY has {len(key)} characters; production needs at least "
+                        f"{MIN_SECRET_KEY_CHARS} random characters")
+    return problems

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -63,7 +64,8 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="jiuye-measure-")
     url = args.database_url or f"sqlite:///{tmp}/measure.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIUYE_")}
-    env.update(JIUYE_DATABASE_URL=url, JIUYE_SECRET_KEY="measure-only", JIUYE_TODAY="2026-11-27",
+    # gunicorn (reading ./gunicorn.conf.py) serves in production: a SECRET_KEY of 32+ characters
+    env.update(JIUYE_DATABASE_URL=url, JIUYE_SECRET_KEY=secrets.token_urlsafe(32), JIUYE_TODAY="2026-11-27",
                JIUYE_CONFIG=str(ROOT / "tests" / "data" / "empty-config.toml"))
     subprocess.run([str(VENV_BIN / "flask"), "--app", "webhooks", "staff", "add", "measure-admin", "--role", "admin"],
                    input="measure-password-1\n", text=True, cwd=ROOT, env=env, check=True, capture_output=True)

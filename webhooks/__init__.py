@@ -12,7 +12,11 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from knowledge.apikeys import MIN_SECRET_CHARS, Keyring
-from knowledge.settings import DEFAULTS, load_settings
+from knowledge.settings import DEFAULTS, environment, load_settings, production_problems
+
+
+class ProductionConfigError(RuntimeError):
+    """Settings that must not serve in production (JIUYE_ENV=production): the process refuses to start."""
 
 
 class SafeJSONProvider(DefaultJSONProvider):
@@ -34,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json = SafeJSONProvider(app)
     settings = load_settings(overrides=test_config)
     app.config.from_mapping(settings)
+    check_environment(app)
     app.config["JSON_AS_ASCII"] = False
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None, so setdefault was a no-op
         app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
@@ -76,9 +81,42 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Every surface is imported explicitly: a missing module is an error, not a silently absent page.
     from . import calculators_api, console, web, wechat
 
+    from . import warmup
+
+    # Decided before the channels start: with a warm start the WeChat channel starts no warm-up
+    # thread of its own (create_app has done the work, and gunicorn may fork this process).
+    app.extensions["jiuye.warm_start"] = warmup.enabled(app)
     for module in (wechat, calculators_api, web, console):
         if hasattr(module, "init_app"):
             module.init_app(app)
         else:
             app.register_blueprint(module.bp)
+    if app.extensions["jiuye.warm_start"]:
+        from knowledge.db import SchemaError
+
+        try:
+            seconds = warmup.warm_up(app)
+        except SchemaError as exc:
+            # Not here: `flask --app webhooks db upgrade` builds this same app (with the production
+            # environment file) to fix exactly this. A server's workers refuse in post_worker_init.
+            logging.getLogger(__name__).warning("warm start skipped: %s", exc)
+        else:
+            logging.getLogger(__name__).info("warm start: database, pack, matcher and pages ready in %.2f s",
+                                             seconds)
     return app
+
+
+def check_environment(app: Flask) -> None:
+    """ENV must be development or production; production refuses a guessable SECRET_KEY."""
+    try:
+        env = environment(app.config)
+    except ValueError as exc:
+        raise ProductionConfigError(str(exc)) from None
+    app.config["ENV"] = env
+    problems = production_problems(app.config) if env == "production" else []
+    if problems:
+        raise ProductionConfigError(
+            "refusing to start with JIUYE_ENV=production: " + "; ".join(problems) + ". Generate a key with "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'` and set it as JIUYE_SECRET_KEY "
+            "(for systemd in /etc/jiuye/jiuye.env; see deploy/jiuye.env.example). Changing the key later starts "
+            "every visitor and WeChat follower afresh. For a local trial run use JIUYE_ENV=development.")

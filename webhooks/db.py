@@ -45,6 +45,14 @@ def get_engine() -> Engine:
     return engine
 
 
+def close_connections(app: Flask) -> None:
+    """Close the app's pooled database connections (gunicorn's master before it forks workers:
+    each worker opens its own; a connection used by two processes corrupts both)."""
+    database = app.extensions.get("jiuye.db")
+    if database is not None:
+        database.dispose()
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:

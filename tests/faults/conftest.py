@@ -27,6 +27,8 @@ PORTS = range(5110, 5120)
 API_KEY = "faults-partner-key-0123456789"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 TOKEN = "123456"
+# gunicorn.conf.py serves in production, which refuses a SECRET_KEY shorter than 32 characters.
+SECRET_KEY = "faults-secret-key-for-tests-only-0123456789"
 TODAY = "2026-11-27"
 START_TIMEOUT = 180
 
@@ -62,7 +64,7 @@ class Server:
     def start(self) -> "Server":
         Database(self.database_url).init().dispose()  # migrate and seed once, as `make run` does
         self.port = free_port()
-        env = {**os.environ, "JIUYE_DATABASE_URL": self.database_url, "JIUYE_SECRET_KEY": "faults-secret",
+        env = {**os.environ, "JIUYE_DATABASE_URL": self.database_url, "JIUYE_SECRET_KEY": SECRET_KEY,
                "JIUYE_TODAY": TODAY, "JIUYE_API_KEYS": f"faults:{API_KEY}", "JIUYE_WECHAT__TOKEN": TOKEN,
                "JIUYE_WECHAT__REPLY_DEADLINE_SECONDS": "20", "JIUYE_WECHAT__STALE_AFTER_SECONDS": "30",
                "JIUYE_WECHAT__MODE": "plain", **self.extra_env}

@@ -12,6 +12,8 @@ import threading
 
 from flask import Flask
 
+from bot.reply import Reply
+
 from .cli import wechat_cli
 from .config import MODES, WeChatSettings
 from .views import bp
@@ -30,9 +32,10 @@ def init_app(app: Flask) -> None:
         log.error("WECHAT.MODE must be one of %s; using %s", "|".join(MODES), config.mode)
     if config.mode == "safe" and not config.aes_ready:
         log.error("WECHAT.MODE is safe but no valid ENCODING_AES_KEY/APP_ID is set: no message can be read")
-    if config.token and not app.testing:
+    if config.token and not app.testing and not app.extensions.get("jiuye.warm_start"):
         # A configured account serves WeChat: build the engine now, not inside the first
-        # message's 5 seconds.
+        # message's 5 seconds. (With WARM_START create_app has built it already, before any
+        # request, and no thread may run in a process that gunicorn is about to fork.)
         threading.Thread(target=warm_up, args=(app,), name="wechat-warm-up", daemon=True).start()
 
 
@@ -44,3 +47,28 @@ def warm_up(app: Flask) -> None:
         engine(app)
     except Exception:  # noqa: BLE001 — the first message will try again and report it
         logging.getLogger(__name__).exception("wechat warm-up failed")
+
+
+def warm_up_components(app: Flask, reply: Reply | None) -> None:
+    """What a first delivery builds besides the engine: the XML parser, the reply renderer, the
+    AES key schedule and the dedupe/nonce stores. Nothing is sent or stored."""
+    from .render import to_text
+    from .replies import text_reply
+    from .simulator import message_xml
+    from .views import state
+    from . import security, xmlsafe
+
+    config = WeChatSettings.from_config(app.config)
+    xml = message_xml({"ToUserName": "gh_warm_up", "FromUserName": "o_warm_up", "CreateTime": 0,
+                       "MsgType": "text", "Content": "warm-up", "MsgId": 1})
+    data = xmlsafe.parse(xml)
+    answer = text_reply(data["FromUserName"], data["ToUserName"],
+                        to_text(reply, base_url=config.public_base_url or "http://localhost/") if reply else "warm-up")
+    if config.aes_ready:
+        envelope = security.encrypt(config.token, config.aes_key, config.app_id, answer)
+        security.decrypt(config.token, config.aes_key, config.app_id, xmlsafe.field(xmlsafe.parse(envelope), "Encrypt"))
+    if config.token:
+        channel = state(app)
+        with app.app_context():
+            channel.get_store(config)
+            channel.get_nonces()
