@@ -88,6 +88,18 @@ def dispose_opened(url: str | None = None, since: int = 0) -> None:
     _OPENED[:] = keep
 
 
+@pytest.fixture(autouse=True)
+def _jiuye_environment_restored():
+    """A test that runs gunicorn.conf.py in-process (it sets JIUYE_ENV=production by default) or
+    sets JIUYE_* itself must not change the settings of the tests after it."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("JIUYE_") or k == "PROMETHEUS_MULTIPROC_DIR"}
+    yield
+    for name in [k for k in os.environ if (k.startswith("JIUYE_") or k == "PROMETHEUS_MULTIPROC_DIR")
+                 and k not in before]:
+        del os.environ[name]
+    os.environ.update(before)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     # Databases opened by the test body itself (apps, restarted engines) live no longer than it.

@@ -486,6 +486,7 @@ def test_gunicorn_hooks_clean_the_dir_and_mark_dead_workers(tmp_path, monkeypatc
     path.mkdir()
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(path))
     monkeypatch.delenv("JIUYE_LOG_FORMAT", raising=False)
+    monkeypatch.setenv("JIUYE_ENV", "development")  # the config sets production only by default: not for later tests
     conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(path)  # a given directory is kept
     for name in ("counter_11.db", "histogram_11.db"):
@@ -506,6 +507,7 @@ def test_gunicorn_json_logs_turn_its_access_log_off(tmp_path, monkeypatch):
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setenv("JIUYE_LOG_FORMAT", "json")
+    monkeypatch.setenv("JIUYE_ENV", "development")  # the config sets production only by default: not for later tests
     conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
     assert conf["accesslog"] is None
     assert conf["logconfig_dict"]["formatters"]["json"]["()"] == "webhooks.logs.JsonFormatter"
